@@ -1,0 +1,26 @@
+# r1_reward developer commands. `make setup` builds .venv from nothing; `make test` runs the test suite.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup test lint demo bench clean
+
+setup:
+	rm -rf $(VENV)
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	# CPU torch first, so nothing below can pull a CUDA build.
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/python -c "import r1_reward, verl, torch; print('r1_reward ready: verl', verl.__version__, 'torch', torch.__version__)"
+
+test:
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q tests
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/shellcheck launch/*.sh launch/slurm/*.sh .ci/run
+
+clean:
+	rm -rf outputs .pytest_cache

@@ -1,0 +1,94 @@
+"""Advantage filter (R1-Reward §3.1), registered as verl advantage estimator ``stable_reinforce``.
+
+Outcome rewards are z-scored, then every advantage with ``|z| > threshold`` (3, the 3-sigma rule) is set to 0.
+
+* ``scope: batch`` — Reinforce++ normalisation exactly as verl's ``reinforce_plus_plus`` computes it
+  (discounted returns, whitened over all response tokens of the batch); the paper's setting.
+* ``scope: group`` — z-score within each prompt's ``rollout.n`` samples (verl's GRPO statistics).
+
+``threshold: null`` gives plain Reinforce++ (or GRPO). The authors' release compared advantages against
+``mean ± 3`` of the raw rewards; this follows the paper and compares the z-score against ``±threshold``.
+"""
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import numpy as np
+import torch
+from verl.trainer.config import AlgoConfig
+from verl.trainer.ppo.core_algos import (
+    compute_grpo_vectorized_outcome_advantage,
+    compute_reinforce_plus_plus_outcome_advantage,
+    register_adv_est,
+)
+
+ESTIMATOR_NAME = "stable_reinforce"
+SCOPES = ("batch", "group")
+
+# Statistics of the most recent call in this process, drained by the trainer into its step metrics
+# (verl's estimator interface returns tensors only). See r1_reward.algos.trainer.
+_last_metrics: dict[str, float] = {}
+
+
+@dataclass
+class StableReinforceAlgoConfig(AlgoConfig):
+    """verl's algorithm config plus the advantage-filter settings (swapped in through ``_target_``)."""
+
+    adv_filter_threshold: Optional[float] = 3.0
+    adv_norm_scope: str = "batch"
+
+    def __post_init__(self):
+        super().__post_init__()
+        check_filter_settings(self.adv_filter_threshold, self.adv_norm_scope)
+
+
+def check_filter_settings(threshold: Optional[float], scope: str) -> None:
+    """Fail early, naming the key to fix, on a bad threshold or scope."""
+    if scope not in SCOPES:
+        raise ValueError(f"r1_reward.adv_filter.scope must be one of {SCOPES}, got {scope!r}")
+    if threshold is not None and not threshold > 0:
+        raise ValueError(f"r1_reward.adv_filter.threshold must be > 0 or null (no filter), got {threshold}")
+
+
+def pop_filter_metrics() -> dict[str, float]:
+    """Return and clear the filter statistics of the last estimator call in this process."""
+    metrics = dict(_last_metrics)
+    _last_metrics.clear()
+    return metrics
+
+
+@register_adv_est(ESTIMATOR_NAME)
+def compute_stable_reinforce_advantage(
+    token_level_rewards: torch.Tensor,
+    response_mask: torch.Tensor,
+    config: Optional[AlgoConfig] = None,
+    index: Optional[np.ndarray] = None,
+    **kwargs: Any,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Z-scored outcome advantages with the 3-sigma filter; returns ``(advantages, returns)``."""
+    assert config is not None, "the stable_reinforce estimator needs the algorithm config"
+    threshold = config.get("adv_filter_threshold", 3.0)
+    scope = config.get("adv_norm_scope", "batch")
+    check_filter_settings(threshold, scope)
+    if scope == "group":
+        if index is None:
+            raise ValueError("r1_reward.adv_filter.scope=group needs the batch's prompt uids (verl's 'uid')")
+        advantages, returns = compute_grpo_vectorized_outcome_advantage(token_level_rewards, response_mask, index)
+    else:
+        advantages, returns = compute_reinforce_plus_plus_outcome_advantage(token_level_rewards, response_mask, config)
+    if threshold is None:
+        _record(torch.zeros_like(response_mask, dtype=torch.bool), response_mask)
+        return advantages, returns
+    outliers = (advantages.abs() > threshold) & response_mask.bool()
+    _record(outliers, response_mask)
+    return advantages.masked_fill(outliers, 0.0), returns
+
+
+def _record(outliers: torch.Tensor, response_mask: torch.Tensor) -> None:
+    """Store the fraction of samples (any token) and of tokens whose advantage was zeroed."""
+    valid_samples = response_mask.sum(-1) > 0
+    n_samples = max(int(valid_samples.sum()), 1)
+    n_tokens = max(int(response_mask.sum()), 1)
+    _last_metrics.clear()
+    _last_metrics["adv_filter/filtered_frac"] = int(outliers.any(-1).sum()) / n_samples
+    _last_metrics["adv_filter/filtered_token_frac"] = int(outliers.sum()) / n_tokens

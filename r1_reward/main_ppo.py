@@ -1,0 +1,65 @@
+"""Hydra entry point: ``python -m r1_reward.main_ppo +experiment=stable_reinforce``.
+
+Composes ``conf/r1_reward.yaml`` (verl's ``ppo_trainer`` plus our plug-ins), makes every Ray worker import
+``r1_reward.register``, validates with verl's own checks and hands over to verl's ``run_ppo``.
+"""
+
+import os
+
+import hydra
+from omegaconf import DictConfig, open_dict
+
+import r1_reward.register as register
+
+EXTERNAL_MODULES_ENV = "VERL_USE_EXTERNAL_MODULES"
+
+
+def with_plugins(modules: str | None) -> str:
+    """Add our registration module to a comma-separated ``VERL_USE_EXTERNAL_MODULES`` value."""
+    names = [name for name in (modules or "").split(",") if name]
+    if register.MODULE not in names:
+        names.append(register.MODULE)
+    return ",".join(names)
+
+
+def export_plugins(config: DictConfig) -> None:
+    """Register the plug-ins in this process's env and in the Ray runtime env, before Ray starts."""
+    os.environ[EXTERNAL_MODULES_ENV] = with_plugins(os.environ.get(EXTERNAL_MODULES_ENV))
+    with open_dict(config):
+        runtime_env = config.ray_kwargs.ray_init.runtime_env
+        if runtime_env.get("env_vars") is None:
+            runtime_env.env_vars = {}
+        runtime_env.env_vars[EXTERNAL_MODULES_ENV] = with_plugins(runtime_env.env_vars.get(EXTERNAL_MODULES_ENV))
+
+
+def validate(config: DictConfig) -> None:
+    """verl's own config validation (the same checks ``verl.trainer.main_ppo`` runs)."""
+    from verl.trainer.ppo.utils import need_critic, need_reference_policy
+    from verl.utils.config import validate_config
+    from verl.utils.device import auto_set_device
+
+    auto_set_device(config)
+    validate_config(config=config, use_reference_policy=need_reference_policy(config), use_critic=need_critic(config))
+
+
+def run(config: DictConfig) -> None:
+    """Validate and train with verl's ``run_ppo`` (V1 trainer unless ``trainer.use_v1=false``)."""
+    export_plugins(config)
+    validate(config)
+    from verl.trainer.main_ppo import TaskRunnerV1, run_ppo
+
+    if config.trainer.use_v1:
+        run_ppo(config, task_runner_class=TaskRunnerV1)
+    else:
+        from verl.trainer.main_ppo_v0 import TaskRunner
+
+        run_ppo(config, task_runner_class=TaskRunner)
+
+
+@hydra.main(config_path="../conf", config_name="r1_reward", version_base=None)
+def main(config: DictConfig) -> None:
+    run(config)
+
+
+if __name__ == "__main__":
+    main()

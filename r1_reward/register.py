@@ -1,0 +1,11 @@
+"""Imports every r1_reward plug-in so that it registers with verl's registries.
+
+Named in ``VERL_USE_EXTERNAL_MODULES`` (which ``import verl`` reads in every process, Ray workers included);
+``r1_reward.main_ppo`` sets it locally and in the Ray runtime env.
+"""
+
+from r1_reward.algos import adv_filter, pre_clip, trainer
+
+MODULE = __name__
+
+__all__ = ["MODULE", "adv_filter", "pre_clip", "trainer"]
