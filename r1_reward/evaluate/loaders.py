@@ -119,14 +119,15 @@ def _vl_row(row: dict[str, Any], key: str) -> BenchItem:
 
 
 def _mm_rlhf_row(row: dict[str, Any], key: str) -> BenchItem:
+    prompt, chosen, rejected = (str(_field(row, name, key)) for name in ("prompt", "chosen", "rejected"))
     kind = "video" if row.get("video") else "image"
     media = _media_path(_field(row, kind, key))
     return BenchItem(
         key=key,
         id=str(row["id"]),
-        prompt=str(_field(row, "prompt", key)),
-        chosen=str(_field(row, "chosen", key)),
-        rejected=str(_field(row, "rejected", key)),
+        prompt=prompt,
+        chosen=chosen,
+        rejected=rejected,
         category=media.strip("/").split("/")[0].lower(),
         media=(media,),
         media_kind=kind,
