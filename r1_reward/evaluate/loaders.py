@@ -5,6 +5,7 @@
 - ``mm_rlhf``: MM-RLHF-RewardBench jsonl (``id, prompt, chosen, rejected`` and ``image`` or a ``video`` frame folder).
 - ``multimodal_rewardbench``: Multimodal RewardBench ``all_data.json`` (``ID, Text, Image, Output1, Output2, Better,
   Category``).
+- ``toy``: the held-out parquet of the CPU toy task (``r1_reward.data.toy``), see ``evaluate.toy``.
 Only media *paths* are kept; judges that need pixels open them later (see ``judges.media``).
 """
 
@@ -15,7 +16,7 @@ from typing import Any
 
 from r1_reward.evaluate.items import BenchItem, stable_keys
 
-BENCHMARKS: tuple[str, ...] = ("vl_rewardbench", "mm_rlhf", "multimodal_rewardbench")
+BENCHMARKS: tuple[str, ...] = ("vl_rewardbench", "mm_rlhf", "multimodal_rewardbench", "toy")
 
 # VL-RewardBench's official groups, by id prefix compared case-insensitively (the benchmark's own grouping).
 _VL_OFFICIAL_PREFIXES = (
@@ -165,6 +166,10 @@ _ROW_PARSERS: dict[str, tuple[str, Callable[[dict[str, Any], str], BenchItem]]] 
 
 def load_benchmark(benchmark: str, path: str | Path, limit: int | None = None) -> list[BenchItem]:
     """Load a benchmark file into items with stable keys (file order; ``limit`` keeps the first rows)."""
+    if benchmark == "toy":
+        from r1_reward.evaluate.toy import load_toy
+
+        return load_toy(path, limit)
     if benchmark not in _ROW_PARSERS:
         raise ValueError(f"benchmark {benchmark!r} is unknown: use one of {', '.join(BENCHMARKS)}")
     id_field, parse = _ROW_PARSERS[benchmark]
