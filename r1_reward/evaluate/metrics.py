@@ -109,6 +109,7 @@ def compute_metrics(header: dict[str, Any], records: list[dict[str, Any]]) -> di
     out: dict[str, Any] = {
         **{name: header.get(name) for name in ("benchmark", "judge", "order", "samples", "seed")},
         "n_items": len({r["key"] for r in records}),
+        "n_ids": len({r["id"] for r in records}),
         "n_presentations": len(records),
         "overall_acc": _accuracy(records, _is_right),
         "per_category": cats,
