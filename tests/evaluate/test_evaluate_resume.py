@@ -14,7 +14,7 @@ from r1_reward.evaluate.judges import FirstJudge
 
 N_ITEMS = 40  # 80 presentations under --order both
 
-# The killed run: a first-judge that takes 50 ms a batch, so the kill lands mid-run.
+# The killed run: a first-judge that takes 200 ms a batch (8 s in all), so the kill lands mid-run.
 SLOW_RUN = textwrap.dedent("""
     import sys, time
     from r1_reward.evaluate import evaluate, load_benchmark
@@ -22,7 +22,7 @@ SLOW_RUN = textwrap.dedent("""
 
     class SlowFirst(FirstJudge):
         def judge(self, batch, k):
-            time.sleep(0.05)
+            time.sleep(0.2)
             return super().judge(batch, k)
 
     data, out = sys.argv[1], sys.argv[2]
