@@ -4,7 +4,8 @@ verl 0.9 ships only server rollouts (vLLM, SGLang, TensorRT-LLM), none of which 
 plain-transformers server into the same places, through verl's registries:
 
 - ``HFReplica`` (``RolloutReplicaRegistry`` name ``hf``, registered by ``r1_reward.cpu.platform``) starts one
-  ``HFServer`` Ray actor per replica, for the policy rollout (hybrid mode) and for a verl-managed judge (``reward.reward_model`` with ``rollout.name=hf``).
+  ``HFServer`` Ray actor per replica, for the policy rollout (hybrid mode) and for a verl-managed judge
+  (``reward.reward_model`` with ``rollout.name=hf``).
 - ``HFServer`` answers verl's token-in/token-out ``generate`` (images in, token ids + log-probs out) and, over
   HTTP on 127.0.0.1, OpenAI-style ``/v1/chat/completions`` for reward managers that call the judge.
 - ``HFServerAdapter`` (verl's server-adapter table, ``verl/workers/rollout/base.py`` ``_ROLLOUT_REGISTRY``) lives in
@@ -15,7 +16,6 @@ verl releases: verl is pinned exactly and ``tests/cpu/test_cpu_e2e.py`` runs the
 """
 
 import asyncio
-import logging
 import os
 
 import ray
@@ -25,8 +25,6 @@ from verl.workers.rollout.replica import RolloutReplica, TokenOutput
 
 from r1_reward.cpu.chat_server import serve
 from r1_reward.cpu.hf_engine import HFEngine, Request
-
-logger = logging.getLogger(__name__)
 
 # How long the server waits for more concurrent requests before generating a batch.
 BATCH_WINDOW_S = 0.02
