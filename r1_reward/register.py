@@ -5,7 +5,8 @@ Named in ``VERL_USE_EXTERNAL_MODULES`` (which ``import verl`` reads in every pro
 """
 
 from r1_reward.algos import adv_filter, pre_clip, trainer
+from r1_reward.reward import manager as reward_manager
 
 MODULE = __name__
 
-__all__ = ["MODULE", "adv_filter", "pre_clip", "trainer"]
+__all__ = ["MODULE", "adv_filter", "pre_clip", "reward_manager", "trainer"]
