@@ -1,23 +1,21 @@
-"""Reading the choice "1"/"2" out of an ``<answer>`` tag, for ground-truth labels and annotator replies."""
+"""Reading the choice 1/2 for ground-truth labels and annotator replies, through the shared output parser.
 
-import re
+``r1_reward.reward.parse.parse_output`` is the one definition of "answer 1" for reward, evaluation and data.
+"""
 
-ANSWER = re.compile(r"<answer>\s*(.*?)\s*</answer>", re.DOTALL)
+from r1_reward.reward.parse import parse_output
 
 
 def parse_choice(text: str) -> int | None:
-    """1 or 2 from the last ``<answer>…</answer>`` in ``text`` (or from a bare "1"/"2"); None otherwise."""
-    found = ANSWER.findall(text)
-    value = found[-1] if found else text.strip()
-    return int(value) if value in ("1", "2") else None
-
-
-WELL_FORMED = re.compile(r"\s*<think>.+?</think>\s*<answer>\s*[12]\s*</answer>\s*", re.DOTALL)
+    """1 or 2 from a label such as ``<answer>2</answer>`` (or a bare "1"/"2"); None for anything else."""
+    answer = parse_output(text).answer or (text.strip() if text.strip() in ("1", "2") else None)
+    return int(answer) if answer else None
 
 
 def reply_choice(reply: str) -> int | None:
-    """The choice in an annotator reply that follows Table 1's ``<think>…</think><answer>1|2</answer>``; else None.
+    """The choice in an annotator reply in Table 1's exact ``<think>…</think><answer>1|2</answer>`` format, else None.
 
     A reply out of format counts as a wrong attempt, so the SFT set only teaches the format.
     """
-    return parse_choice(reply) if WELL_FORMED.fullmatch(reply) else None
+    parsed = parse_output(reply)
+    return int(parsed.answer) if parsed.format_ok and parsed.answer else None
