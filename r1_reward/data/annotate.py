@@ -102,10 +102,15 @@ class Annotator:
                 annotation = await annotate_task(client, task, self.max_attempts, self.summary)
             except Exception as error:  # a row that fails is counted and retried on the next run
                 self.summary.failed += 1
-                self.summary.first_error = self.summary.first_error or f"row {task.row}: {error}"
+                self.summary.first_error = self.summary.first_error or f"row {task.row}: {self.redact(error)}"
                 continue
             writer.add(annotation)
             self.record(annotation)
+
+    def redact(self, error: Exception) -> str:
+        """The error text with the API key blanked, in case a server echoes it back."""
+        key = self.endpoint.api_key
+        return str(error).replace(key, "***") if key else str(error)
 
     def record(self, annotation: Annotation) -> None:
         self.summary.annotated += 1

@@ -63,7 +63,7 @@ class Summary:
 
 def parse_source(spec: str) -> Source:
     """``[NAME=]FORMAT:PATH[:CAP]``, e.g. ``rlaif=pairwise:/data/rlaif.parquet:50000``."""
-    name, _, rest = spec.rpartition("=") if "=" in spec.split(":", 1)[0] else ("", "", spec)
+    name, _, rest = spec.partition("=") if "=" in spec.split(":", 1)[0] else ("", "", spec)
     fmt, sep, location = rest.partition(":")
     if not sep:
         raise ValueError(f"--source {spec!r}: expected [NAME=]FORMAT:PATH[:CAP]")

@@ -183,3 +183,22 @@ def test_sigkill_mid_run_then_resume_loses_nothing_and_repeats_nothing(tmp_path,
         f" before, {sum(fake.calls.values())} in all (120 with no kill); {correct} SFT rows"
     )
     fake.loop.call_soon_threadsafe(fake.loop.stop)
+
+
+def test_row_failing_after_retries_is_counted_not_journaled_and_retried_next_run(
+    tmp_path, image_root, samples, server, capsys
+):
+    from r1_reward.data.__main__ import main
+
+    rl = rl_parquet(tmp_path, image_root, samples, ["1", "1 flaky"])
+    out = tmp_path / "sft.parquet"
+    no_retry = Endpoint(server.url, "fake", KEY, retries=0)
+    summary = annotate(rl, out, no_retry, concurrency=2, progress=False)  # the 503 is not retried: row fails
+    assert (summary.annotated, summary.failed) == (1, 1) and "HTTP 503" in summary.first_error
+    assert len(load_journal(journal_path(out))) == 1
+    argv = ["select", "--input", str(rl), "--sft", str(out), "--output", str(tmp_path / "hard.parquet")]
+    assert main(argv) == 1  # one row is not annotated yet
+    assert "1 rows have no annotation" in capsys.readouterr().err
+    summary = annotate(rl, out, Endpoint(server.url, "fake", KEY), concurrency=2, progress=False)
+    assert (summary.already_done, summary.annotated, summary.failed) == (1, 1, 0)
+    assert main(argv) == 0
