@@ -18,6 +18,7 @@ from tqdm import tqdm
 from r1_reward.data.annotator import ChatClient, Endpoint, chat_content
 from r1_reward.data.choice import reply_choice
 from r1_reward.data.journal import Annotation, JournalWriter, load_journal
+from r1_reward.data.select import write_sft
 
 MAX_ATTEMPTS = 3
 
@@ -123,13 +124,16 @@ class Annotator:
     async def run(self, tasks: Iterator[Task]) -> AnnotateSummary:
         client, writer = ChatClient(self.endpoint), JournalWriter(self.journal)
         queue: asyncio.Queue = asyncio.Queue(maxsize=2 * self.concurrency)
-        workers = [asyncio.create_task(self.worker(client, writer, queue)) for _ in range(self.concurrency)]
-        try:
+
+        async def produce() -> None:
             for task in tasks:
                 await queue.put(task)
-            for _ in workers:
+            for _ in range(self.concurrency):
                 await queue.put(None)
-            await asyncio.gather(*workers)
+
+        workers = [self.worker(client, writer, queue) for _ in range(self.concurrency)]
+        try:  # gather fails fast if a worker dies (e.g. the disk is full) instead of blocking the producer
+            await asyncio.gather(produce(), *workers)
         finally:
             await client.close()
             writer.close()
@@ -145,8 +149,6 @@ def annotate(
     progress: bool = True,
 ) -> AnnotateSummary:
     """Annotate every row of an RL parquet not yet journaled, then write the SFT parquet of correct rows."""
-    from r1_reward.data.select import write_sft
-
     input_path, output = Path(input_path), Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     journal = journal_path(output)
