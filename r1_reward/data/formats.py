@@ -98,7 +98,8 @@ def _is_number(value: int | float | str) -> bool:
 
 
 def vlfeedback(record: dict, line: int) -> Pair:
-    """VLFeedback: the best- against the worst-rated completion (mean over aspects); all-tied rows are dropped."""
+    """VLFeedback (``img_path`` in the JSONL release, ``image`` in parquet copies): the best- against the worst-rated
+    completion (mean over aspects); all-tied rows are dropped."""
     completions = field(record, "completions")
     rated = [(mean_rating(c.get("annotations")), c.get("response")) for c in completions if isinstance(c, dict)]
     rated = [(score, response) for score, response in rated if score is not None]
@@ -109,7 +110,8 @@ def vlfeedback(record: dict, line: int) -> Pair:
     if best[0] == worst[0]:
         raise RowError(f"tie: every completion is rated {best[0]:g}")
     question = field(record, "prompt", "question")
-    return make_pair(record_id(record, line, "id"), question, best[1], worst[1], field(record, "image", "image_path"))
+    image = field(record, "image", "img_path", "image_path")
+    return make_pair(record_id(record, line, "id"), question, best[1], worst[1], image)
 
 
 def turn_text(conversation: object, speakers: tuple[str, ...], last: bool) -> object:

@@ -87,7 +87,7 @@ def vlfeedback(ratings: tuple[str, str, str] = ("3", "5", "1")) -> dict:
     return {
         "id": "vlf-1",
         "prompt": "Describe the picture.",
-        "image": "blue.png",
+        "img_path": "blue.png",
         "models": [c["model"] for c in completions],
         "completions": completions,
     }
