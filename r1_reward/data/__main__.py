@@ -49,7 +49,7 @@ def select_command(args: argparse.Namespace) -> int:
     journal = Path(args.annotations) if args.annotations else journal_path(Path(args.sft))
     if not journal.exists():
         raise SystemExit(f"no annotations at {journal}: run 'python -m r1_reward.data annotate' first")
-    summary = select(args.input, journal, args.output, args.min_attempts)
+    summary = select(args.input, journal, args.output, args.min_attempts, None if args.keep_order else args.seed)
     print(summary.text())
     if summary.unannotated:
         print(f"{summary.unannotated} rows have no annotation yet: rerun annotate to finish them", file=sys.stderr)
@@ -88,6 +88,8 @@ def parser() -> argparse.ArgumentParser:
     sel.add_argument("--annotations", help="the journal itself (instead of --sft)")
     sel.add_argument("--output", required=True, help="output RL parquet")
     sel.add_argument("--min-attempts", type=int, default=2, help="attempts that make a row hard (paper: 2)")
+    sel.add_argument("--seed", type=int, default=0, help="seed of re-balancing the subset's answer order 1:1")
+    sel.add_argument("--keep-order", action="store_true", help="keep each row's answer order (no re-balancing)")
     sel.set_defaults(run=select_command)
     for sub in (conv, ann):
         sub.add_argument("--quiet", action="store_true", help="no progress bars")

@@ -108,3 +108,15 @@ def rl_row(pair: Pair, label: int, image: bytes, *, source: str, source_file: st
         "reward_model": {"style": "rule", "ground_truth": str(label)},
         "extra_info": extra,
     }
+
+
+def place_chosen(row: dict, label: int) -> dict:
+    """Re-order an RL row so its preferred response sits at position ``label``, rebuilding the prompt."""
+    if row["reward_model"]["ground_truth"] == str(label):
+        return row
+    extra = row["extra_info"]
+    extra["answer1"], extra["answer2"] = extra["answer2"], extra["answer1"]
+    extra["swapped"] = label != extra["original_label"]
+    row["prompt"] = [{"role": "user", "content": user_content(extra["question"], extra["answer1"], extra["answer2"])}]
+    row["reward_model"] = {"style": "rule", "ground_truth": str(label)}
+    return row

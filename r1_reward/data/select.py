@@ -6,15 +6,16 @@ look annotations up by byte offset, so memory stays bounded; the difficulty goes
 """
 
 import os
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from r1_reward.data.journal import Annotation, load_journal, read_entry
-from r1_reward.data.schema import RL_SCHEMA, SFT_SCHEMA
+from r1_reward.data.schema import RL_SCHEMA, SFT_SCHEMA, OrderBalancer, place_chosen
 
 
 @dataclass
@@ -25,11 +26,13 @@ class SelectSummary:
     selected: int = 0
     easy: int = 0
     unannotated: int = 0
+    labels: Counter = field(default_factory=Counter)
 
     def text(self) -> str:
         return (
             f"rows {self.rows} = selected {self.selected} (attempts >= 2 or never correct)"
-            f" + easy {self.easy} + unannotated {self.unannotated}"
+            f" + easy {self.easy} + unannotated {self.unannotated}\n"
+            f"selected ground truth: answer 1 = {self.labels['1']}, answer 2 = {self.labels['2']}"
         )
 
 
@@ -78,9 +81,16 @@ def write_sft(input_path: Path, journal: Path, output: Path) -> int:
     return write_rows(sft_rows(input_path, journal), output, SFT_SCHEMA)
 
 
-def select(input_path: str | Path, journal: str | Path, output: str | Path, min_attempts: int = 2) -> SelectSummary:
-    """Write the hard RL subset: rows with ``attempts >= min_attempts`` or never answered correctly."""
+def select(
+    input_path: str | Path, journal: str | Path, output: str | Path, min_attempts: int = 2, seed: int | None = 0
+) -> SelectSummary:
+    """Write the hard RL subset: rows with ``attempts >= min_attempts`` or never answered correctly.
+
+    With a ``seed`` the subset's answer order is re-balanced 1:1 (±1) like ``convert`` does: an annotator with a
+    position bias would otherwise leave the hard rows skewed towards one answer. ``seed=None`` keeps the order.
+    """
     summary = SelectSummary()
+    balancer = OrderBalancer(seed) if seed is not None else None
 
     def hard_rows() -> Iterator[dict]:
         for record, annotation in annotated_rows(Path(input_path), Path(journal)):
@@ -89,6 +99,9 @@ def select(input_path: str | Path, journal: str | Path, output: str | Path, min_
                 summary.unannotated += 1
             elif annotation.attempts >= min_attempts or not annotation.correct:
                 summary.selected += 1
+                if balancer is not None:
+                    record = place_chosen(record, balancer.next_label())
+                summary.labels[record["reward_model"]["ground_truth"]] += 1
                 yield record
             else:
                 summary.easy += 1
