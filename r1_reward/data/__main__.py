@@ -57,11 +57,8 @@ def select_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(
-        prog="python -m r1_reward.data", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    commands = top.add_subparsers(dest="command", required=True)
+def add_convert(commands: argparse._SubParsersAction) -> None:
+    """The ``convert`` sub-command's options."""
     conv = commands.add_parser("convert", help="preference sets -> verl RL parquet")
     conv.add_argument("--format", choices=sorted(FORMATS), help="format of every --input file")
     conv.add_argument("--input", action="append", default=[], help=".jsonl/.json/.parquet (repeatable)")
@@ -71,7 +68,12 @@ def parser() -> argparse.ArgumentParser:
     conv.add_argument("--output", required=True, help="output .parquet")
     conv.add_argument("--seed", type=int, default=0, help="seed of the answer-order balancing and of cap sampling")
     conv.add_argument("--row-group-size", type=int, default=512, help="rows per parquet row group (memory bound)")
+    conv.add_argument("--quiet", action="store_true", help="no progress bars")
     conv.set_defaults(run=convert_command)
+
+
+def add_annotate(commands: argparse._SubParsersAction) -> None:
+    """The ``annotate`` sub-command's options."""
     ann = commands.add_parser("annotate", help="cold-start SFT data from an OpenAI-compatible annotator")
     ann.add_argument("--input", required=True, help="RL parquet from convert")
     ann.add_argument("--output", required=True, help="SFT parquet; <output>.annotations.jsonl is the journal")
@@ -81,7 +83,12 @@ def parser() -> argparse.ArgumentParser:
     ann.add_argument("--concurrency", type=int, default=8, help="requests in flight at once")
     ann.add_argument("--max-attempts", type=int, default=3, help="attempts per row (paper: 3)")
     ann.add_argument("--max-tokens", type=int, default=4096, help="max tokens per reply")
+    ann.add_argument("--quiet", action="store_true", help="no progress bars")
     ann.set_defaults(run=annotate_command)
+
+
+def add_select(commands: argparse._SubParsersAction) -> None:
+    """The ``select`` sub-command's options."""
     sel = commands.add_parser("select", help="hard RL subset: attempts >= 2 or never correct")
     sel.add_argument("--input", required=True, help="RL parquet that was annotated")
     sel.add_argument("--sft", help="the SFT parquet given to annotate (its journal is read)")
@@ -91,8 +98,16 @@ def parser() -> argparse.ArgumentParser:
     sel.add_argument("--seed", type=int, default=0, help="seed of re-balancing the subset's answer order 1:1")
     sel.add_argument("--keep-order", action="store_true", help="keep each row's answer order (no re-balancing)")
     sel.set_defaults(run=select_command)
-    for sub in (conv, ann):
-        sub.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="python -m r1_reward.data", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = top.add_subparsers(dest="command", required=True)
+    add_convert(commands)
+    add_annotate(commands)
+    add_select(commands)
     return top
 
 
