@@ -3,8 +3,9 @@
 verl 0.9 ships only server rollouts (vLLM, SGLang, TensorRT-LLM), none of which runs on a CPU. This module plugs a
 plain-transformers server into the same places, through verl's registries:
 
-- ``HFReplica`` (``RolloutReplicaRegistry`` name ``hf``) starts one ``HFServer`` Ray actor per replica, for the
-  policy rollout (hybrid mode) and for a verl-managed judge (``reward.reward_model`` with ``rollout.name=hf``).
+- ``HFReplica`` (``RolloutReplicaRegistry`` name ``hf``, registered by ``r1_reward.cpu.platform``) starts one
+  ``HFServer`` Ray actor per replica, for the policy rollout (hybrid mode) and for a verl-managed judge
+  (``reward.reward_model`` with ``rollout.name=hf``).
 - ``HFServer`` answers verl's token-in/token-out ``generate`` (images in, token ids + log-probs out) and, over
   HTTP on 127.0.0.1, OpenAI-style ``/v1/chat/completions`` for reward managers that call the judge.
 - ``HFServerAdapter`` (verl's server-adapter table, ``verl/workers/rollout/base.py`` ``_ROLLOUT_REGISTRY``) lives in
@@ -15,20 +16,16 @@ verl releases: verl is pinned exactly and ``tests/cpu/test_cpu_e2e.py`` runs the
 """
 
 import asyncio
-import logging
 import os
 
 import ray
 import torch
 from verl.workers.rollout.base import BaseRollout
-from verl.workers.rollout.replica import RolloutReplica, RolloutReplicaRegistry, TokenOutput
+from verl.workers.rollout.replica import RolloutReplica, TokenOutput
 
 from r1_reward.cpu.chat_server import serve
 from r1_reward.cpu.hf_engine import HFEngine, Request
 
-logger = logging.getLogger(__name__)
-
-ROLLOUT_NAME = "hf"
 # How long the server waits for more concurrent requests before generating a batch.
 BATCH_WINDOW_S = 0.02
 
@@ -143,10 +140,12 @@ class HFReplica(RolloutReplica):
 
     async def launch_servers(self) -> None:
         name = server_actor_name(self.replica_rank, self.is_reward_model, self.name_suffix)
+        # verl passes an HFModelConfig (judge) or the plain model DictConfig (policy, hybrid mode).
+        model_path = getattr(self.model_config, "local_path", None) or self.model_config.path
         server = (
             ray.remote(HFServer)
             .options(name=name, num_cpus=0, max_concurrency=self.max_concurrency)
-            .remote(self.model_config.local_path, self.config, self.replica_rank)
+            .remote(model_path, self.config, self.replica_rank)
         )
         host, port = await server.start_http.remote()
         self.servers = [server]
@@ -183,12 +182,3 @@ class HFServerAdapter(BaseRollout):
 
     async def release(self) -> None: ...
 
-
-def register() -> None:
-    """Make ``rollout.name=hf`` known to verl: the replica registry and the server-adapter table."""
-    from verl.workers.rollout import base
-
-    RolloutReplicaRegistry.register(ROLLOUT_NAME, lambda: HFReplica)
-    # verl 0.9.1 keeps server adapters in a plain dict (verl/workers/rollout/base.py, ``_ROLLOUT_REGISTRY``) with no
-    # register function; adding our entry is the only way in (tests/cpu/test_cpu_platform.py checks the table).
-    base._ROLLOUT_REGISTRY[(ROLLOUT_NAME, "async")] = f"{__name__}.HFServerAdapter"

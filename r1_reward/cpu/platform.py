@@ -16,14 +16,18 @@ does in every process through ``VERL_USE_EXTERNAL_MODULES``) calls ``activate()`
 Without ``VERL_PLATFORM=cpu`` nothing happens, so GPU machines are untouched.
 """
 
+import importlib
 import os
 from contextlib import contextmanager
 from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import torch
+from hydra.experimental.callback import Callback
 
 PLATFORM_NAME = "cpu"
+ROLLOUT_NAME = "hf"
+HF_ROLLOUT_MODULE = "r1_reward.cpu.hf_rollout"
 PLATFORM_ENV = "VERL_PLATFORM"
 # A large nominal memory (bytes) reported to verl's memory logging; CPU memory is not managed per device.
 _NOMINAL_MEMORY = 64 << 30
@@ -140,6 +144,18 @@ def _register_engines() -> None:
             EngineRegistry.register(model_type=model_type, backend=["fsdp", "fsdp2"], device=PLATFORM_NAME)(engine)
 
 
+def _register_rollout() -> None:
+    """Make ``rollout.name=hf`` known to verl: its replica registry and its server-adapter table (both lazy, by name:
+    this runs while ``import verl`` loads our plug-ins, before ``r1_reward.cpu.hf_rollout`` can be imported)."""
+    from verl.workers.rollout import base
+    from verl.workers.rollout.replica import RolloutReplicaRegistry
+
+    RolloutReplicaRegistry.register(ROLLOUT_NAME, lambda: importlib.import_module(HF_ROLLOUT_MODULE).HFReplica)
+    # verl 0.9.1 keeps server adapters in a plain dict (verl/workers/rollout/base.py, ``_ROLLOUT_REGISTRY``) with no
+    # register function; adding our entry is the only way in (tests/cpu/test_cpu_platform.py checks the table).
+    base._ROLLOUT_REGISTRY[(ROLLOUT_NAME, "async")] = f"{HF_ROLLOUT_MODULE}.HFServerAdapter"
+
+
 def activate() -> ModuleType | None:
     """Make verl run on CPU in this process (idempotent); returns the platform, or None if not selected."""
     if not is_selected():
@@ -152,9 +168,7 @@ def activate() -> ModuleType | None:
         set_platform(PlatformRegistry.get(PLATFORM_NAME)())
     _register_engines()
     _patch_process_group_backend()
-    from r1_reward.cpu import hf_rollout
-
-    hf_rollout.register()
+    _register_rollout()
     return get_platform()
 
 
@@ -164,3 +178,13 @@ def select_and_activate(env_vars: dict[str, Any] | None = None) -> None:
     if env_vars is not None:
         env_vars[PLATFORM_ENV] = PLATFORM_NAME
     activate()
+
+
+class SelectCPUPlatform(Callback):
+    """Hydra callback named by ``conf/profile/cpu_tiny.yaml``: select the CPU platform in the driver before verl runs.
+
+    Ray workers get ``VERL_PLATFORM=cpu`` from the profile's runtime env (and this process's environment).
+    """
+
+    def on_job_start(self, config=None, **kwargs) -> None:
+        select_and_activate()
