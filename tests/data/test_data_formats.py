@@ -77,3 +77,16 @@ def test_json_array_source(tmp_path, image_root, samples):
     (tmp_path / "povid.json").write_text(json.dumps([samples.povid(), samples.povid()]))
     summary = convert([Source("povid", tmp_path / "povid.json")], tmp_path / "out.parquet", image_root, progress=False)
     assert (summary.rows_in, summary.written) == (2, 2)
+
+
+def test_r1_reward_rl_reads_back_our_own_table_1_text(tmp_path, image_root, samples):
+    """A message holding this project's prompt (';'-separated Table 1 layout) gives back the same responses."""
+    row = samples.r1_reward_rl("<answer>1</answer>")
+    text = build_prompt("How many dots?", "Three dots; all red.", "Five dots.")
+    chat = [{"role": "user", "content": [{"type": "image", "image": "blue.png"}, {"type": "text", "text": text}]}]
+    row.update(message=json.dumps(chat), question=None)
+    _, (converted,) = convert_one(tmp_path, image_root, "r1_reward_rl", [row], samples.write_jsonl)
+    extra = converted["extra_info"]
+    chosen = extra[f"answer{converted['reward_model']['ground_truth']}"]
+    assert (extra["question"], chosen) == ("How many dots?", "Three dots; all red.")
+    assert {extra["answer1"], extra["answer2"]} == {"Three dots; all red.", "Five dots."}
