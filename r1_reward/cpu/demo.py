@@ -40,14 +40,17 @@ def run_logged(argv: list[str], log_path: Path, env: dict[str, str]) -> None:
 
 
 def evaluate(model: Path, test_file: Path, out: Path, env: dict[str, str]) -> float:
-    """Held-out accuracy (%), both answer orders, greedy, with the project's evaluator."""
+    """Held-out accuracy (%), both answer orders, greedy, with the project's evaluator (unparseable = wrong)."""
     argv = [sys.executable, "-m", "r1_reward.evaluate", "run", "--benchmark", "toy", "--data", str(test_file),
             "--judge", "transformers", "--model", str(model), "--order", "both", "--out", str(out),
             "--max-new-tokens", "48", "--batch-size", "32"]  # fmt: skip
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".predictions.jsonl").unlink(missing_ok=True)  # a rerun judges afresh
     run_logged(argv, out.with_suffix(".log"), env)
-    value = json.loads(out.read_text())["overall_acc"]
-    return 100.0 * value if value <= 1.0 else value
+    result = json.loads(out.read_text())
+    shown, unparseable = result["n_presentations"], result["unparseable_rate"]
+    print(f"[demo]   {shown} presentations, {unparseable:.0%} unparseable", flush=True)
+    return 100.0 * result["overall_acc"]
 
 
 def cold_start(out: Path, steps: int, env: dict[str, str]) -> Path:
@@ -86,7 +89,7 @@ def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Tiny R1-Reward pipeline on CPU: SFT → StableReinforce → accuracy.")
     parser.add_argument("--out", default="outputs/demo", help="folder for model, data, checkpoints, logs")
     parser.add_argument("--train", type=int, default=64, help="toy training pairs (even)")
-    parser.add_argument("--test", type=int, default=32, help="held-out toy pairs (even)")
+    parser.add_argument("--test", type=int, default=16, help="held-out toy pairs (even)")
     parser.add_argument("--kinds", default="colour", help=f"comma-separated toy question kinds from {toy.KINDS}")
     parser.add_argument("--sft-steps", type=int, default=40, help="SFT optimizer steps (batch 4)")
     parser.add_argument("--rl-steps", type=int, default=20, help="RL steps (batch 8)")
