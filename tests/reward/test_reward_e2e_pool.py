@@ -67,7 +67,8 @@ def test_pool_judge_end_to_end(tmp_path: Path) -> None:
         f"hydra.run.dir={tmp_path / 'hydra'}", "data.shuffle=false",
     ]
     command = " ".join([sys.executable, "-m", "r1_reward.main_ppo", *overrides])
-    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "R1_TINY_DIR": str(tmp_path)}
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "R1_TINY_DIR": str(tmp_path),
+           "VERL_FILE_LOGGER_ROOT": str(tmp_path / "metrics")}
     run = subprocess.run(["unshare", "-n", "bash", "-c", f"ip link set lo up; {command}"], cwd=REPO, env=env,
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
@@ -76,3 +77,5 @@ def test_pool_judge_end_to_end(tmp_path: Path) -> None:
     assert {row["output"] for row in rows} == {"<think></think><answer>1</answer>"}
     by_truth = {truth: {row["score"] for row in rows if str(row["gts"]) == truth} for truth in ("1", "2")}
     assert by_truth == {"1": {2.0}, "2": {0.5}}
+    logged = [json.loads(line)["data"] for line in next((tmp_path / "metrics").rglob("*.jsonl")).open()]
+    assert logged[0]["critic/score/mean"] == pytest.approx(sum(row["score"] for row in rows) / len(rows))
