@@ -1,8 +1,9 @@
 """The trained reward model as a judge through transformers (CPU, or one GPU without vLLM).
 
-One ``generate`` call per batch of presentations draws all ``k`` samples per prompt (``num_return_sequences=k``),
-so k samples cost far less than k calls. The answer token's probability comes from the raw logits at the position
-of the verdict digit. Video items are shown as their frames, one image each.
+One ``generate`` call per batch of presentations draws all ``k`` samples per prompt (``num_return_sequences=k``), so
+the k samples are decoded together in the same steps. transformers copies each prompt k times before the prefill,
+though, so prompt processing is not shared (vLLM's ``n = k`` shares it). The answer token's probability comes from
+the raw logits at the position of the verdict digit. Video items are shown as their frames, one image each.
 """
 
 from pathlib import Path
