@@ -58,11 +58,13 @@ def plot_scaling(metrics: dict[str, Any], path: str | Path) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     curve = metrics["scaling"]["curve"]
     fig, ax = plt.subplots(figsize=(4.5, 3.2))
     ax.plot(curve["k"], [100 * v for v in curve["vote"]], marker="o", label="vote@k")
     ax.plot(curve["k"], [100 * v for v in curve["any"]], marker="s", label="any@k")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("samples k")
     ax.set_ylabel("accuracy (%)")
     ax.set_title(f"{metrics['benchmark']} · {metrics['judge']}")
