@@ -10,6 +10,7 @@ import hydra
 from omegaconf import DictConfig, open_dict
 
 import r1_reward.register as register
+from r1_reward.reward.config import validate_reward_config
 
 EXTERNAL_MODULES_ENV = "VERL_USE_EXTERNAL_MODULES"
 
@@ -45,6 +46,7 @@ def validate(config: DictConfig) -> None:
 def run(config: DictConfig) -> None:
     """Validate and train with verl's ``run_ppo`` (V1 trainer unless ``trainer.use_v1=false``)."""
     export_plugins(config)
+    validate_reward_config(config)
     validate(config)
     from verl.trainer.main_ppo import TaskRunnerV1, run_ppo
 

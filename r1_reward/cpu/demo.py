@@ -58,7 +58,7 @@ def cold_start(out: Path, steps: int, env: dict[str, str]) -> Path:
     argv = [sys.executable, "-m", "r1_reward.cpu.sft_cpu", "+profile=cpu_tiny",
             f"data.train_files={out / 'data' / 'sft_train.parquet'}", f"model.path={out / 'model' / 'vl'}",
             f"trainer.total_training_steps={steps}", f"trainer.default_local_dir={out / 'sft'}",
-            "trainer.total_epochs=100", f"trainer.save_freq={steps}"]  # fmt: skip
+            "trainer.total_epochs=100", f"trainer.save_freq={steps}", "optim.lr=3e-3"]  # fmt: skip
     run_logged(namespaced(argv), out / "sft.log", env)
     return out / "sft" / f"global_step_{steps}" / "huggingface"
 
