@@ -12,6 +12,9 @@ REPO = Path(__file__).resolve().parents[2]
 LOG_ENV = 'echo "$(basename "$0") $RAY_AUTH_MODE ${RAY_AUTH_TOKEN:-none} ${RAY_ADDRESS:-none}" >>"$FAKE_LOG.env"\n'
 LOG_CALL = 'printf "%s" "$(basename "$0")" >>"$FAKE_LOG"; printf "\\t%s" "$@" >>"$FAKE_LOG"; echo >>"$FAKE_LOG"\n'
 
+# Variables the scripts read or forward: the tests set the ones they need themselves.
+SCRUBBED_ENV = ("SLURM_", "RAY_", "HF_", "WANDB_", "VERL_")
+
 FAKES = {
     # scontrol show hostnames <list>: one host per line, as Slurm prints them.
     "scontrol": 'for ((i = 1; i <= FAKE_NODES; i++)); do echo "node$i"; done\n',
@@ -23,7 +26,7 @@ FAKES = {
     # python: the readiness check says what FAKE_READY says; training just returns.
     "python": 'case " $* " in\n'
     '  *" r1_reward.launch.cluster_ready "*) echo "fake cluster check"; exit "${FAKE_READY:-0}" ;;\n'
-    '  *" r1_reward.main_ppo "*) ' + LOG_ENV + ' ;;\n'
+    '  *" r1_reward.main_ppo "*) ' + LOG_ENV + " ;;\n"
     "esac\n",
     # ray: job submission to an existing cluster.
     "ray": "",
@@ -56,7 +59,7 @@ def fake_bin(tmp_path: Path) -> Path:
 @pytest.fixture
 def fake_env(fake_bin: Path, tmp_path: Path) -> dict[str, str]:
     """Environment with the fakes first on PATH and a 3-node, 8-GPU-per-node Slurm allocation."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("SLURM_", "RAY_"))}
+    env = {key: value for key, value in os.environ.items() if not key.startswith(SCRUBBED_ENV)}
     env.update(
         PATH=f"{fake_bin}:{os.environ['PATH']}",
         FAKE_LOG=str(tmp_path / "calls.log"),
