@@ -23,9 +23,11 @@ FAKES = {
     '  *" hostname "*) echo "10.0.0.1 fe80::1" ;;\n'
     '  *" --block "*) ' + LOG_ENV + '[[ "${FAKE_RAY_STAYS_UP:-1}" == 1 ]] && exec sleep 60 ;;\n'
     "esac\n",
-    # python: the readiness check says what FAKE_READY says; training just returns.
+    # python: the readiness check passes once every node's `ray start` is up, unless FAKE_READY=1; training returns.
     "python": 'case " $* " in\n'
-    '  *" r1_reward.launch.cluster_ready "*) echo "fake cluster check"; exit "${FAKE_READY:-0}" ;;\n'
+    '  *" r1_reward.launch.cluster_ready "*)\n'
+    '    up=$(grep -c "^srun " "$FAKE_LOG.env" 2>/dev/null || true)\n'
+    '    [[ "${FAKE_READY:-0}" == 0 && "$up" -ge "$FAKE_NODES" ]] ;;\n'
     '  *" r1_reward.main_ppo "*) ' + LOG_ENV + " ;;\n"
     "esac\n",
     # ray: job submission to an existing cluster.
@@ -68,5 +70,6 @@ def fake_env(fake_bin: Path, tmp_path: Path) -> dict[str, str]:
         SLURM_JOB_ID="42",
         SLURM_GPUS_ON_NODE="8",
         LOG_DIR=str(tmp_path / "logs"),
+        RAY_POLL_INTERVAL="1",
     )
     return env
