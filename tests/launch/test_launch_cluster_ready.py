@@ -1,8 +1,10 @@
 """The Ray readiness check polled by launch/slurm/r1_reward.sbatch."""
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -38,7 +40,7 @@ ip link set lo up
 export RAY_ADDRESS= PYTHONPATH={repo} RAY_AUTH_MODE=token RAY_AUTH_TOKEN=00112233445566778899aabbccddeeff
 check() {{ {python} -m r1_reward.launch.cluster_ready --address 127.0.0.1:6399 "$@" 2>/dev/null; }}
 $(dirname {python})/ray start --head --node-ip-address=127.0.0.1 --port=6399 --num-gpus=2 --num-cpus=1 \\
-    --include-dashboard=false --block >/dev/null 2>&1 &
+    --include-dashboard=false --temp-dir={temp_dir} --block >/dev/null 2>&1 &
 head=$!
 trap 'kill $head; wait $head' EXIT
 for _ in $(seq 30); do check --nodes 1 --gpus 2 && break; sleep 1; done && echo READY-1-2
@@ -49,11 +51,14 @@ check --nodes 2 --gpus 2 || echo NOT-READY-2-2
 @pytest.mark.e2e
 def test_check_against_a_real_one_node_ray_cluster():
     """Real ``ray start --head`` with 2 logical GPUs, in a loopback-only network namespace."""
-    script = RAY_CHECK.format(repo=REPO, python=sys.executable)
+    # A private temp dir keeps this head out of /tmp/ray/ray_current_cluster, which other local Ray users read.
+    temp_dir = tempfile.mkdtemp(prefix="r1l-ray-")  # short: Ray's socket paths must stay under 108 bytes
+    script = RAY_CHECK.format(repo=REPO, python=sys.executable, temp_dir=temp_dir)
     env = dict(os.environ, HF_HUB_OFFLINE="1")
     result = subprocess.run(
         ["unshare", "-n", "bash", "-c", script], capture_output=True, text=True, timeout=180, env=env
     )
+    shutil.rmtree(temp_dir, ignore_errors=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Ray cluster: 1/1 nodes, 2/2 GPUs\nREADY-1-2" in result.stdout
     assert "Ray cluster: 1/2 nodes, 2/2 GPUs\nNOT-READY-2-2" in result.stdout
