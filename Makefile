@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup test lint demo bench clean
+.PHONY: setup test lint bench clean
 
 setup:
 	rm -rf $(VENV)
@@ -14,13 +14,16 @@ setup:
 	$(BIN)/pip install -q -e '.[dev]'
 	$(BIN)/python -c "import r1_reward, verl, torch; print('r1_reward ready: verl', verl.__version__, 'torch', torch.__version__)"
 
-test:
-	$(BIN)/ruff check .
+test: lint
 	$(BIN)/python -m pytest -q tests
 
 lint:
 	$(BIN)/ruff check .
-	$(BIN)/shellcheck launch/*.sh launch/slurm/*.sh .ci/run
+	$(BIN)/shellcheck .ci/run $(shell git ls-files '*.sh')
+
+bench:
+	$(BIN)/python benchmarks/bench_algos.py
+	$(BIN)/python benchmarks/fuzz_algos.py
 
 clean:
 	rm -rf outputs .pytest_cache

@@ -38,7 +38,6 @@ class StableReinforceAlgoConfig(AlgoConfig):
     adv_norm_scope: str = "batch"
 
     def __post_init__(self):
-        super().__post_init__()
         check_filter_settings(self.adv_filter_threshold, self.adv_norm_scope)
 
 

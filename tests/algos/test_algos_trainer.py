@@ -1,0 +1,44 @@
+"""The r1_reward_sync trainer: verl's sync trainer plus the advantage filter's step metrics."""
+
+import numpy as np
+import torch
+from verl import DataProto
+from verl.trainer.ppo.ray_trainer import compute_advantage
+from verl.trainer.ppo.v1.trainer_base import TRAINER_REGISTRY
+from verl.trainer.ppo.v1.trainer_sync import PPOTrainerSync
+
+from r1_reward.algos import adv_filter
+from r1_reward.algos.trainer import TRAINER_NAME, R1RewardTrainer
+
+
+def test_registered_under_our_name():
+    assert TRAINER_REGISTRY[TRAINER_NAME] is R1RewardTrainer
+    assert issubclass(R1RewardTrainer, PPOTrainerSync)
+
+
+def test_behaves_as_verls_sync_mode_whatever_the_config_name():
+    trainer = object.__new__(R1RewardTrainer)
+    trainer.trainer_mode = TRAINER_NAME  # what PPOTrainer.__init__ assigns from trainer.v1.trainer_mode
+    assert trainer.trainer_mode == "sync"
+
+
+def test_step_metrics_get_the_filter_fraction(monkeypatch):
+    from omegaconf import OmegaConf
+
+    config = OmegaConf.create({"adv_filter_threshold": 3.0, "adv_norm_scope": "batch", "gamma": 1.0})
+    rewards = torch.zeros(16, 2)
+    rewards[:15, -1] = 1.0  # 15 ones and a zero: z(zero) = -3.81 over 32 tokens: filtered
+
+    def parent_step(self, batch, metrics):
+        data = DataProto.from_dict(
+            tensors={"token_level_rewards": rewards, "response_mask": torch.ones(16, 2)},
+            non_tensors={"uid": np.arange(16).astype(str).astype(object)},
+        )
+        compute_advantage(data, "stable_reinforce", config=config)
+        return batch
+
+    monkeypatch.setattr(PPOTrainerSync, "_compute_advantage", parent_step)
+    adv_filter._last_metrics["adv_filter/filtered_frac"] = 0.5  # stale value from an earlier call
+    metrics: dict = {}
+    assert R1RewardTrainer._compute_advantage(object.__new__(R1RewardTrainer), "batch", metrics) == "batch"
+    assert metrics["adv_filter/filtered_frac"] == 1 / 16
