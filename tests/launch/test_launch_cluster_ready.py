@@ -1,4 +1,4 @@
-"""The Ray readiness check polled by launch/slurm/r1_reward.sbatch."""
+"""The Ray readiness check polled by launch/slurm/train.sh."""
 
 import os
 import shutil

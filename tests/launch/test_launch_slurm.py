@@ -1,4 +1,4 @@
-"""launch/slurm/r1_reward.sbatch run under fake srun/scontrol/python on a 3-node allocation (no Slurm, no Ray)."""
+"""launch/slurm/train.sh run under fake srun/scontrol/python on a 3-node allocation (no Slurm, no Ray)."""
 
 import re
 import subprocess
@@ -7,7 +7,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 
-SCRIPT = REPO / "launch" / "slurm" / "r1_reward.sbatch"
+SCRIPT = REPO / "launch" / "slurm" / "train.sh"
 OVERRIDES = ["+experiment=stable_reinforce", "data.train_files=/d/rl.parquet"]
 
 
@@ -119,7 +119,8 @@ def test_missing_gpu_count_names_the_fix(fake_env):
 
 
 def test_scripts_parse_and_are_shellcheck_clean():
-    scripts = [SCRIPT, *sorted((REPO / "launch").glob("*.sh"))]
+    scripts = sorted((REPO / "launch").rglob("*.sh"))
+    assert SCRIPT in scripts
     for script in scripts:
         assert subprocess.run(["bash", "-n", str(script)], capture_output=True).returncode == 0, script
     shellcheck = Path(sys.executable).parent / "shellcheck"

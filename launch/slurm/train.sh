@@ -6,9 +6,9 @@
 # (`pip install -e '.[gpu]'`, so `python` and `ray` are on PATH), the model and parquet data readable.
 #
 # Usage (any Hydra override is passed through to r1_reward.main_ppo):
-#   sbatch --nodes=4 --gpus-per-node=8 --cpus-per-task=64 launch/slurm/r1_reward.sbatch \
+#   sbatch --nodes=4 --gpus-per-node=8 --cpus-per-task=64 launch/slurm/train.sh \
 #       +experiment=stable_reinforce data.train_files=/data/rl.parquet data.val_files=/data/val.parquet
-#   JUDGE_NODES=1 sbatch --nodes=4 ... launch/slurm/r1_reward.sbatch ...   # 3 nodes train, 1 node serves the judge
+#   JUDGE_NODES=1 sbatch --nodes=4 ... launch/slurm/train.sh ...   # 3 nodes train, 1 node serves the judge
 #
 # trainer.nnodes and trainer.n_gpus_per_node are derived from the allocation (overrides given on the command
 # line come later and win). With JUDGE_NODES > 0, verl's separate reward-model pool is switched on
@@ -34,7 +34,7 @@ PYTHON=${PYTHON:-python}                                  # interpreter with r1_
 ray_pids=()
 
 die() {
-    echo "r1_reward.sbatch: $*" >&2
+    echo "train.sh: $*" >&2
     exit 1
 }
 
