@@ -4,8 +4,11 @@ Named in ``VERL_USE_EXTERNAL_MODULES`` (which ``import verl`` reads in every pro
 ``r1_reward.main_ppo`` sets it locally and in the Ray runtime env.
 """
 
-from r1_reward.algos import adv_filter, pre_clip, trainer
+# First: with VERL_PLATFORM=cpu, verl's platform must be registered before any verl module reads it.
+from r1_reward.cpu import plugin as cpu_plugin  # isort: skip
+from r1_reward.algos import adv_filter, pre_clip, trainer  # isort: skip
+from r1_reward.reward import manager as reward_manager  # isort: skip
 
 MODULE = __name__
 
-__all__ = ["MODULE", "adv_filter", "pre_clip", "trainer"]
+__all__ = ["MODULE", "adv_filter", "cpu_plugin", "pre_clip", "reward_manager", "trainer"]

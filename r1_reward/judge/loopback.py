@@ -1,0 +1,117 @@
+"""A loopback OpenAI-style judge server that can be told to misbehave: for fault tests, the reward benchmark and
+for trying the ``endpoint`` backend without a GPU (``python -m r1_reward.judge.loopback --port 8000``).
+
+It answers ``POST /v1/chat/completions`` as a *correct* judge of our prompt: "yes" iff the reasoning says
+"Response N is better" for the final answer N. Faults: ``http500``, ``http401``, ``garbage`` (a non-JSON body),
+``not_a_verdict`` (a well-formed completion saying "maybe"), ``drop`` (closes the connection unanswered),
+``flaky`` (the first request of each prompt fails with 500, later ones succeed); ``latency_s`` delays every reply
+(set it above the client's timeout for a "timeout" fault). Binds 127.0.0.1 only.
+"""
+
+import argparse
+import asyncio
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+FAULTS = ("ok", "http500", "http401", "garbage", "not_a_verdict", "drop", "flaky")
+_FINAL = re.compile(r"Final answer: ([12])")
+
+
+@dataclass
+class Behaviour:
+    """What the server does with each request."""
+
+    fault: str = "ok"
+    latency_s: float = 0.0
+
+
+def correct_verdict(prompt: str) -> str:
+    """The right verdict for our judge prompt, by plain reading of "Response N is better"."""
+    match = _FINAL.search(prompt)
+    start = prompt.find("Reasoning:")
+    if match is None or start < 0:
+        return "no"
+    reasoning = prompt[start : match.start()].lower()
+    return "yes" if f"response {match.group(1)} is better" in reasoning else "no"
+
+
+def completion(content: str) -> dict[str, Any]:
+    """A minimal OpenAI chat completion body."""
+    message = {"role": "assistant", "content": content}
+    return {"object": "chat.completion", "choices": [{"index": 0, "message": message}]}
+
+
+class LoopbackJudgeServer:
+    """Start with ``await server.start()`` (returns the base URL), stop with ``await server.stop()``."""
+
+    def __init__(self, behaviour: Behaviour | None = None) -> None:
+        self.behaviour = behaviour or Behaviour()
+        self.requests = self.inflight = self.max_inflight = 0
+        self.authorizations: set[str] = set()
+        self._seen: set[str] = set()
+        self._runner: web.AppRunner | None = None
+
+    async def start(self, port: int = 0) -> str:
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
+        await site.start()
+        bound_port = site._server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{bound_port}/v1"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        self.requests += 1
+        self.authorizations.add(request.headers.get("Authorization", ""))
+        self.inflight += 1
+        self.max_inflight = max(self.max_inflight, self.inflight)
+        try:
+            await asyncio.sleep(self.behaviour.latency_s)
+            body = await request.json()
+            return self._reply(request, body["messages"][-1]["content"])
+        finally:
+            self.inflight -= 1
+
+    def _reply(self, request: web.Request, prompt: str) -> web.StreamResponse:
+        fault = self.behaviour.fault
+        first_time = prompt not in self._seen
+        self._seen.add(prompt)
+        if fault == "http500" or (fault == "flaky" and first_time):
+            return web.json_response({"error": "injected"}, status=500)
+        if fault == "http401":
+            return web.json_response({"error": "bad key"}, status=401)
+        if fault == "garbage":
+            return web.Response(text="<html>502 upstream hiccup", content_type="text/html")
+        if fault == "not_a_verdict":
+            return web.json_response(completion("maybe"))
+        if fault == "drop":
+            request.transport.close()
+            return web.Response()
+        return web.json_response(completion(correct_verdict(prompt)))
+
+
+async def _serve_forever(port: int, behaviour: Behaviour) -> None:
+    server = LoopbackJudgeServer(behaviour)
+    print(f"loopback judge at {await server.start(port)} ({behaviour})", flush=True)
+    await asyncio.Event().wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--fault", choices=FAULTS, default="ok")
+    parser.add_argument("--latency-s", type=float, default=0.0)
+    args = parser.parse_args()
+    asyncio.run(_serve_forever(args.port, Behaviour(args.fault, args.latency_s)))
+
+
+if __name__ == "__main__":
+    main()

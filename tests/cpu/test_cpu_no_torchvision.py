@@ -1,0 +1,32 @@
+"""The torchvision-free image path: each fix fails loudly here if transformers or qwen_vl_utils change."""
+
+import io
+import sys
+
+import pytest
+from PIL import Image
+
+from r1_reward.cpu import no_torchvision
+
+pytestmark = pytest.mark.skipif(no_torchvision.HAS_TORCHVISION, reason="the fixes apply only without torchvision")
+
+
+def test_enable_makes_verl_process_image_work_and_leaves_no_fake_torchvision():
+    assert no_torchvision.enable()
+    from verl.utils.dataset.vision_utils import process_image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (100, 60), "red").save(buffer, format="PNG")
+    image = process_image({"bytes": buffer.getvalue()})
+    assert image.size == (112, 56)  # qwen_vl_utils' smart_resize to multiples of 28
+    assert "torchvision" not in sys.modules
+
+
+def test_processor_class_check_reads_the_patched_name():
+    # transformers 5.10: ProcessorMixin checks sub-processors against the class named in this mapping.
+    from transformers import processing_utils
+
+    assert processing_utils.MODALITY_TO_BASE_CLASS_MAPPING["video_processor"] == "BaseVideoProcessor"
+    no_torchvision.enable()
+    found = processing_utils.ProcessorMixin.get_possibly_dynamic_module("BaseVideoProcessor")
+    assert issubclass(no_torchvision.ImagesOnlyVideoProcessor, found)

@@ -1,0 +1,74 @@
+"""The CPU glue against verl 0.9.1: each test fails loudly if the verl code it works around changes.
+
+Platform selection is process-wide (verl caches its platform), so each case runs in a fresh interpreter.
+"""
+
+import inspect
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _run(script: str, **env: str) -> str:
+    environment = {k: v for k, v in os.environ.items() if k != "VERL_PLATFORM"} | {"PYTHONPATH": str(REPO)} | env
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)], env=environment, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout.strip().splitlines()[-1]
+
+
+def test_verl_still_builds_the_duplicate_backend_string_we_patch():
+    # verl/utils/distributed.py line 89: on CPU this yields "cpu:gloo,cpu:gloo", which torch rejects.
+    from verl.utils import distributed
+
+    source = inspect.getsource(distributed.initialize_global_process_group_ray)
+    assert 'backend = backend or f"cpu:gloo,{get_device_name()}:{get_nccl_backend()}"' in source
+
+
+def test_verl_keeps_server_adapters_in_the_table_we_extend():
+    from verl.workers.rollout import base
+
+    assert base._ROLLOUT_REGISTRY[("vllm", "async")] == "verl.workers.rollout.vllm_rollout.ServerAdapter"
+    assert "_ROLLOUT_REGISTRY" in inspect.getsource(base.get_rollout_class)
+
+
+def test_selected_cpu_platform_runs_verl_process_group_engine_and_hf_rollout_lookups():
+    out = _run(
+        """
+        import os
+        os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT="29517", RANK="0", WORLD_SIZE="1")
+        import r1_reward.register
+        import torch.distributed as dist
+        from verl.utils.device import get_device_name, get_torch_device
+        from verl.workers import engine_workers
+        from verl.workers.engine import EngineRegistry
+        from verl.workers.rollout.base import get_rollout_class
+        from verl.workers.rollout.replica import get_rollout_replica_class
+
+        engine_workers.initialize_global_process_group_ray()  # the call verl's trainer workers make
+        get_torch_device().empty_cache()
+        print(get_device_name(), dist.get_backend(), EngineRegistry.get_engine_cls("language_model", "fsdp2").__name__,
+              get_rollout_replica_class("hf").__name__, get_rollout_class("hf").__name__)
+        """,
+        VERL_PLATFORM="cpu",
+    )
+    assert out == "cpu cpu:gloo FSDPEngineWithLMHead HFReplica HFServerAdapter"
+
+
+def test_without_selection_importing_the_plugins_changes_nothing_in_verl():
+    out = _run(
+        """
+        import r1_reward.register
+        from verl.plugin.platform import PlatformRegistry
+        from verl.utils import distributed
+        from verl.workers.rollout.base import _ROLLOUT_REGISTRY
+        print(PlatformRegistry.get("cpu"), ("hf", "async") in _ROLLOUT_REGISTRY,
+              hasattr(distributed.initialize_global_process_group_ray, "wrapped"))
+        """
+    )
+    assert out == "None False False"
