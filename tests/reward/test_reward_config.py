@@ -1,18 +1,35 @@
 """Config wiring: conf/r1_reward.yaml points verl at our manager; experiments compose; bad settings name the fix."""
 
+import copy
+from functools import cache
 from pathlib import Path
 
 import pytest
 from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
 
 from r1_reward.reward.config import validate_reward_config
 
 CONF = str(Path(__file__).resolve().parents[2] / "conf")
 
 
-def compose_config(*overrides: str):
+@cache
+def _composed(overrides: tuple[str, ...]):
     with initialize_config_dir(config_dir=CONF, version_base=None):
         return compose("r1_reward", overrides=list(overrides))
+
+
+def compose_config(*overrides: str):
+    """A fresh copy of the composed config (each composition is cached: Hydra is slow on a busy machine)."""
+    return copy.deepcopy(_composed(overrides))
+
+
+def with_values(config, *assignments: str):
+    """``key=value`` edits on a config copy (YAML values), instead of composing again."""
+    for assignment in assignments:
+        key, value = assignment.split("=", 1)
+        OmegaConf.update(config, key, OmegaConf.create({"v": value})["v"] if value != "null" else None, merge=False)
+    return config
 
 
 @pytest.mark.parametrize(("experiment", "key", "value"), [
@@ -48,26 +65,26 @@ def test_pool_judge_config_validates() -> None:
     assert config.reward.reward_model.enable and config.reward.reward_model.enable_resource_pool
 
 
-@pytest.mark.parametrize(("overrides", "message"), [
-    (["r1_reward.reward.combine=sum"], "r1_reward.reward.combine"),
-    (["r1_reward.reward.on_judge_failure=ignore"], "on_judge_failure"),
-    (["r1_reward.judge.backend=gpt"], "r1_reward.judge.backend"),
-    (["r1_reward.judge.timeout_s=0"], "r1_reward.judge.timeout_s"),
-    (["r1_reward.judge.concurrency=0"], "r1_reward.judge.concurrency"),
-    (["r1_reward.judge.backend=endpoint"], "launch/serve_judge.sh"),
-    (["r1_reward.judge.backend=pool"], "reward.reward_model.enable=true"),
-    (["+judge=pool", "reward.custom_reward_function.path=null"], "reward.custom_reward_function.path"),
-    (["reward.reward_model.enable=true"], "does not use it"),
-    (["reward.reward_manager.source=register", "reward.reward_manager.name=naive"], "does not point"),
+@pytest.mark.parametrize(("base", "edits", "message"), [
+    ((), ["r1_reward.reward.combine=sum"], "r1_reward.reward.combine"),
+    ((), ["r1_reward.reward.on_judge_failure=ignore"], "on_judge_failure"),
+    ((), ["r1_reward.judge.backend=gpt"], "r1_reward.judge.backend"),
+    ((), ["r1_reward.judge.timeout_s=0"], "r1_reward.judge.timeout_s"),
+    ((), ["r1_reward.judge.concurrency=0"], "r1_reward.judge.concurrency"),
+    ((), ["r1_reward.judge.backend=endpoint"], "launch/serve_judge.sh"),
+    ((), ["r1_reward.judge.backend=pool"], "reward.reward_model.enable=true"),
+    (("+judge=pool",), ["reward.custom_reward_function.path=null"], "reward.custom_reward_function.path"),
+    ((), ["reward.reward_model.enable=true"], "does not use it"),
+    ((), ["reward.reward_manager.source=register", "reward.reward_manager.name=naive"], "does not point"),
 ])
-def test_bad_settings_name_the_fix(overrides: list[str], message: str, monkeypatch) -> None:
+def test_bad_settings_name_the_fix(base: tuple[str, ...], edits: list[str], message: str, monkeypatch) -> None:
     monkeypatch.delenv("R1_JUDGE_BASE_URL", raising=False)
     monkeypatch.delenv("R1_JUDGE_MODEL", raising=False)
     with pytest.raises(ValueError, match=message.replace(".", r"\.")):
-        validate_reward_config(compose_config(*overrides))
+        validate_reward_config(with_values(compose_config(*base), *edits))
 
 
 def test_endpoint_from_env(monkeypatch) -> None:
     monkeypatch.setenv("R1_JUDGE_BASE_URL", "http://127.0.0.1:9/v1")
     monkeypatch.setenv("R1_JUDGE_MODEL", "judge")
-    validate_reward_config(compose_config("r1_reward.judge.backend=endpoint"))
+    validate_reward_config(with_values(compose_config(), "r1_reward.judge.backend=endpoint"))

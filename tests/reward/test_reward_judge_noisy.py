@@ -9,7 +9,7 @@ from r1_reward.judge.factory import build_judge
 from r1_reward.judge.noisy import FlipJudge, RandomJudge
 from r1_reward.judge.rule import RuleJudge
 
-REQUESTS = [JudgeRequest(f"case {i}: Response 1 is better.", "1") for i in range(4000)]  # all truly consistent
+REQUESTS = [JudgeRequest(f"case {i}: Response 1 is better.", "1") for i in range(2000)]  # all truly consistent
 
 
 def verdicts(judge, requests=REQUESTS) -> list[bool]:
@@ -20,7 +20,7 @@ def verdicts(judge, requests=REQUESTS) -> list[bool]:
 
 @pytest.mark.parametrize(("flip_prob", "low", "high"), [(0.0, 1.0, 1.0), (0.25, 0.72, 0.78), (1.0, 0.0, 0.0)])
 def test_flip_rate(flip_prob: float, low: float, high: float) -> None:
-    """Of 4000 consistent samples, a fraction ≈ 1 - p stays "yes" (±3 sd ≈ ±0.02 at p = 0.25)."""
+    """Of 2000 consistent samples, a fraction ≈ 1 - p stays "yes" (±3 sd ≈ ±0.03 at p = 0.25)."""
     kept = sum(verdicts(FlipJudge(RuleJudge(), flip_prob, seed=0))) / len(REQUESTS)
     assert low <= kept <= high
 
@@ -35,7 +35,7 @@ def test_flip_is_seeded_and_order_independent() -> None:
 
 def test_random_judge_is_a_fair_coin() -> None:
     rate = sum(verdicts(RandomJudge(seed=0))) / len(REQUESTS)
-    assert 0.47 <= rate <= 0.53  # ±3 sd of a fair coin over 4000 draws is ±0.024
+    assert 0.46 <= rate <= 0.54  # ±3 sd of a fair coin over 2000 draws is ±0.034
 
 
 def test_factory_wraps_flip_around_any_backend() -> None:

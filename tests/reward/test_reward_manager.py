@@ -1,6 +1,8 @@
 """R1RewardManager inside verl's reward-loop contract: DataProto in, reward + sub-scores out, judge via config."""
 
 import asyncio
+import copy
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -24,9 +26,14 @@ ROWS = [
 ]
 
 
-def compose_config(*overrides: str):
+@cache
+def _composed(overrides: tuple[str, ...]):
     with initialize_config_dir(config_dir=CONF, version_base=None):
         return compose("r1_reward", overrides=list(overrides))
+
+
+def compose_config(*overrides: str):
+    return copy.deepcopy(_composed(overrides))
 
 
 def make_batch(tokenizer) -> DataProto:
