@@ -160,6 +160,17 @@ def add_run_name(overrides: list[str]) -> list[str]:
     return [*overrides, RUN_NAME_OVERRIDE]
 
 
+def stop_ray() -> None:
+    """Shut down the Ray instance a finished run started (or joined), so that the next run starts a fresh one.
+
+    The basic launcher runs a sweep's jobs one after another in one process, and verl's ``run_ppo`` reuses an
+    initialised Ray: the previous run's actors would still hold its resources ("Total available GPUs 0").
+    """
+    ray = sys.modules.get("ray")
+    if ray is not None and ray.is_initialized():
+        ray.shutdown()
+
+
 class SweepCallback(Callback):
     """Hydra callback: names each sweep run after its overrides, records its final metrics, tables them at the end."""
 
@@ -176,6 +187,7 @@ class SweepCallback(Callback):
     def on_job_end(self, config: DictConfig, job_return: JobReturn, **kwargs: Any) -> None:
         if config.hydra.mode != RunMode.MULTIRUN:
             return
+        stop_ray()
         run_dir = Path(config.hydra.runtime.output_dir)
         sweep_dir = Path(config.hydra.sweep.dir).absolute()
         run = str(run_dir.relative_to(sweep_dir))

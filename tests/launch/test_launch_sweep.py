@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
-from r1_reward.launch.sweep import RUN_NAME_OVERRIDE, add_run_name, final_metrics, main, metrics_file
+from r1_reward.launch.sweep import RUN_NAME_OVERRIDE, add_run_name, final_metrics, main, metrics_file, stop_ray
 
 REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "tests" / "launch" / "sweep_app.py"
@@ -138,3 +138,24 @@ def test_metrics_file_is_where_verls_file_logger_writes(tmp_path, monkeypatch):
     logger.finish()
     config = OmegaConf.create({"trainer": {"project_name": "r1_reward", "experiment_name": "a=1,b=2"}})
     assert final_metrics(metrics_file(tmp_path, config)) == {"critic/score/mean": 0.5, "step": 7}
+
+
+class FakeRay:
+    """Records shutdown calls; stands in for the ``ray`` module a finished run leaves initialised."""
+
+    def __init__(self, initialized: bool) -> None:
+        self.initialized, self.shutdowns = initialized, 0
+
+    def is_initialized(self) -> bool:
+        return self.initialized
+
+    def shutdown(self) -> None:
+        self.shutdowns += 1
+
+
+@pytest.mark.parametrize(("initialized", "shutdowns"), [(True, 1), (False, 0)])
+def test_a_finished_run_leaves_no_ray_behind_for_the_next(monkeypatch, initialized, shutdowns):
+    fake = FakeRay(initialized)
+    monkeypatch.setitem(sys.modules, "ray", fake)
+    stop_ray()
+    assert fake.shutdowns == shutdowns
