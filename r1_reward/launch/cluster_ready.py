@@ -6,6 +6,7 @@ never joins shows up as a clear timeout instead of verl hanging on an unplaceabl
 """
 
 import argparse
+import socket
 import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -24,6 +25,16 @@ def readiness(nodes: Iterable[Mapping[str, Any]], want_nodes: int, want_gpus: in
     return ready, f"Ray cluster: {have_nodes}/{want_nodes} nodes, {have_gpus:g}/{want_gpus} GPUs"
 
 
+def accepts_connections(address: str, timeout_s: float = 2.0) -> bool:
+    """Whether something listens at ``HOST:PORT`` (the Ray head's GCS port)."""
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout_s):
+            return True
+    except OSError:
+        return False
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--address", required=True, help="Ray head address, HOST:PORT")
@@ -35,6 +46,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Connect to the cluster, print its size and return 0 if it is complete, 1 otherwise."""
     args = parse_args(argv)
+    if not accepts_connections(args.address):
+        # ray.init() would keep retrying a head that is not listening yet; answer "not ready" at once instead.
+        print(f"Ray head at {args.address} not listening yet", flush=True)
+        return 1
     import ray
 
     try:

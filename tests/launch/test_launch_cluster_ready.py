@@ -2,14 +2,16 @@
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
 
-from r1_reward.launch.cluster_ready import readiness
+from r1_reward.launch.cluster_ready import main, readiness
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -62,3 +64,13 @@ def test_check_against_a_real_one_node_ray_cluster():
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Ray cluster: 1/1 nodes, 2/2 GPUs\nREADY-1-2" in result.stdout
     assert "Ray cluster: 1/2 nodes, 2/2 GPUs\nNOT-READY-2-2" in result.stdout
+
+
+def test_a_head_that_is_not_listening_is_not_ready_at_once(capsys):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # a free port nobody listens on once the probe is closed
+    started = time.monotonic()
+    assert main(["--address", f"127.0.0.1:{port}", "--nodes", "1", "--gpus", "1"]) == 1
+    assert time.monotonic() - started < 10  # not ray.init()'s long retry loop
+    assert capsys.readouterr().out == f"Ray head at 127.0.0.1:{port} not listening yet\n"

@@ -1,9 +1,14 @@
-"""launch/slurm/train.sh run under fake srun/scontrol/python on a 3-node allocation (no Slurm, no Ray)."""
+"""launch/slurm/train.sh run under fake srun/scontrol/python on a 3-node allocation (no Slurm, no Ray), and once
+on one node with real Ray (e2e)."""
 
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -126,3 +131,51 @@ def test_scripts_parse_and_are_shellcheck_clean():
     shellcheck = Path(sys.executable).parent / "shellcheck"
     result = subprocess.run([str(shellcheck), *map(str, scripts)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
+
+
+LOCAL_SRUN = """#!/usr/bin/env bash
+# Runs the step on this machine, as srun would on the node named by -w.
+while [[ $# -gt 0 && $1 == -* ]]; do
+    case $1 in -w) shift 2 ;; *) shift ;; esac
+done
+[[ $1 == hostname ]] && { echo 127.0.0.1; exit; }
+exec "$@"
+"""
+
+# Stands in for training: a driver that joins the job's Ray cluster the way verl's ray.init() does (RAY_ADDRESS).
+DRIVER_PYTHON = """#!/usr/bin/env bash
+driver='import ray; ray.init(); print("DRIVER", ray.cluster_resources()["GPU"])'
+case " $* " in
+  *" r1_reward.main_ppo "*) exec {python} -c "$driver" ;;
+  *) exec {python} "$@" ;;
+esac
+"""
+
+
+@pytest.mark.e2e
+def test_one_node_job_with_real_ray_start_token_and_driver(fake_env, fake_bin, tmp_path):
+    """Real `ray start --head`, readiness check and driver connection, with the job's own auth token."""
+    (fake_bin / "srun").write_text(LOCAL_SRUN)
+    (fake_bin / "ray").unlink()  # the real one from the venv
+    (fake_bin / "python").write_text(DRIVER_PYTHON.format(python=sys.executable))
+    ray_tmp = tempfile.mkdtemp(prefix="r1l-")  # short: Ray's socket paths must stay under 108 bytes
+    fake_env.update(
+        FAKE_NODES="1",
+        SLURM_JOB_NODELIST="node1",
+        GPUS_PER_NODE="2",
+        CPUS_PER_NODE="1",
+        RAY_PORT="6391",
+        RAY_TMPDIR=ray_tmp,  # keeps this head out of /tmp/ray, which other local Ray users read
+        RAY_WAIT_TIMEOUT="120",
+        RAY_POLL_INTERVAL="2",
+        PYTHONPATH=str(REPO),
+        PATH=f"{fake_bin}:{Path(sys.executable).parent}:{fake_env['PATH']}",
+    )
+    inner = f"ip link set lo up && exec bash {SCRIPT}"
+    result = subprocess.run(
+        ["unshare", "-n", "bash", "-c", inner], env=fake_env, capture_output=True, text=True, timeout=300
+    )
+    shutil.rmtree(ray_tmp, ignore_errors=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "Ray cluster: 1/1 nodes, 2/2 GPUs" in result.stdout
+    assert "DRIVER 2.0" in result.stdout
