@@ -12,6 +12,7 @@ sweep whose submitting process was gone before its jobs ended.
 import argparse
 import csv
 import fnmatch
+import hashlib
 import json
 import logging
 import os
@@ -22,15 +23,32 @@ from typing import Any, TypedDict
 from hydra.core.utils import JobReturn, JobStatus
 from hydra.experimental.callback import Callback
 from hydra.types import RunMode
-from omegaconf import DictConfig, open_dict, read_write
+from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 log = logging.getLogger(__name__)
 
 RESULT_FILE = "result.json"
 METRICS_ROOT_ENV = "VERL_FILE_LOGGER_ROOT"
 NAME_KEY = "trainer.experiment_name"
+RUN_NAME_RESOLVER = "r1_reward.run_name"
 # Resolved per job, in the driver: Hydra's own "key=value,..." of the job's overrides (the name itself excluded).
-RUN_NAME_OVERRIDE = NAME_KEY + "=${hydra:job.override_dirname}"
+RUN_NAME_OVERRIDE = NAME_KEY + "='${" + RUN_NAME_RESOLVER + ":${hydra:job.override_dirname}}'"  # quoted: nested
+MAX_NAME_CHARS = 160
+
+
+def run_name(override_dirname: str) -> str:
+    """A run name that is one valid file name: '/' in values (paths) -> '_'; a long name is cut, plus a hash of it.
+
+    verl's file logger writes ``<project>/<experiment_name>.jsonl`` and creates only ``<project>``.
+    """
+    name = override_dirname.replace("/", "_")
+    if len(name) > MAX_NAME_CHARS:
+        name = f"{name[: MAX_NAME_CHARS - 9]}-{hashlib.sha1(name.encode()).hexdigest()[:8]}"
+    return name
+
+
+# Hydra imports this module to build the callback, before any sweep job resolves its name or output dir.
+OmegaConf.register_new_resolver(RUN_NAME_RESOLVER, run_name, replace=True)
 DEFAULT_COLUMNS = (
     "critic/score/mean",
     "response_length/mean",

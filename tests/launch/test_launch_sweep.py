@@ -14,11 +14,20 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
-from r1_reward.launch.sweep import RUN_NAME_OVERRIDE, add_run_name, final_metrics, main, metrics_file, stop_ray
+from r1_reward.launch.sweep import (
+    RUN_NAME_OVERRIDE,
+    add_run_name,
+    final_metrics,
+    main,
+    metrics_file,
+    run_name,
+    stop_ray,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "tests" / "launch" / "sweep_app.py"
-NAME = "+experiment=stable_reinforce,r1_reward.adv_filter.threshold={},r1_reward.pre_clip.log_bound={}"
+# A path in an override becomes part of the name with its '/' as '_' (one file name for verl's file logger).
+NAME = "+experiment=stable_reinforce,data.val_files=_v_x.parquet,r1_reward.adv_filter.threshold={},r1_reward.pre_clip.log_bound={}"  # noqa: E501
 RUNS = {
     # run dir (= experiment name) -> its table row: step, critic/score/mean = bound/100, actor/pre_clipfrac = 1,
     # val-core/toy/acc = threshold/10 (the values sweep_app logs last); None: the run crashed.
@@ -47,6 +56,7 @@ def sweep_dir(tmp_path_factory) -> Path:
         "+experiment=stable_reinforce",
         "r1_reward.pre_clip.log_bound=5,13",
         "r1_reward.adv_filter.threshold=2.0,3.0",
+        "data.val_files=/v/x.parquet",
         "hydra.sweep.dir=sweep",
     )
     assert result.returncode == 1, result.stderr  # Hydra re-raises the first crashed run after all four ran
@@ -89,6 +99,7 @@ def test_result_records_the_run_overrides_without_the_name_override(sweep_dir):
         "+experiment=stable_reinforce",
         "r1_reward.pre_clip.log_bound=5",
         "r1_reward.adv_filter.threshold=2.0",
+        "data.val_files=/v/x.parquet",
     ]
 
 
@@ -159,3 +170,12 @@ def test_a_finished_run_leaves_no_ray_behind_for_the_next(monkeypatch, initializ
     monkeypatch.setitem(sys.modules, "ray", fake)
     stop_ray()
     assert fake.shutdowns == shutdowns
+
+
+def test_run_names_are_one_file_name_even_for_paths_and_long_sweeps():
+    assert run_name("data.train_files=/d/rl.parquet,x=1") == "data.train_files=_d_rl.parquet,x=1"
+    long_a, long_b = "k=" + "a" * 300, "k=" + "a" * 299 + "b"
+    assert len(run_name(long_a)) == 160 and run_name(long_a).startswith("k=aaa")
+    # Cut names keep apart: the hash is of the whole name.
+    assert run_name(long_a) != run_name(long_b)
+    assert run_name("short") == "short"
