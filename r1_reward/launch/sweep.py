@@ -33,7 +33,7 @@ NAME_KEY = "trainer.experiment_name"
 RUN_NAME_RESOLVER = "r1_reward.run_name"
 # Resolved per job, in the driver: Hydra's own "key=value,..." of the job's overrides (the name itself excluded).
 RUN_NAME_OVERRIDE = NAME_KEY + "='${" + RUN_NAME_RESOLVER + ":${hydra:job.override_dirname}}'"  # quoted: nested
-MAX_NAME_CHARS = 160
+MAX_NAME_CHARS = 200  # with ".jsonl", well under the 255-byte file-name limit
 
 
 def run_name(override_dirname: str) -> str:
