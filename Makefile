@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup test lint bench clean
+.PHONY: setup test lint demo bench clean
 
 setup:
 	rm -rf $(VENV)
@@ -21,9 +21,15 @@ lint:
 	$(BIN)/ruff check .
 	$(BIN)/shellcheck .ci/run $(shell git ls-files '*.sh')
 
+demo:
+	$(BIN)/python -m r1_reward.cpu.demo
+
 bench:
 	$(BIN)/python benchmarks/bench_algos.py
 	$(BIN)/python benchmarks/fuzz_algos.py
+	$(BIN)/python benchmarks/bench_reward.py
+	$(BIN)/python benchmarks/bench_data.py
+	$(BIN)/python benchmarks/bench_eval_tts.py
 
 clean:
 	rm -rf outputs .pytest_cache

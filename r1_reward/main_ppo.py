@@ -10,6 +10,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 import r1_reward.register as register
+from r1_reward.reward.config import validate_reward_config
 
 EXTERNAL_MODULES_ENV = "VERL_USE_EXTERNAL_MODULES"
 
@@ -47,6 +48,7 @@ def run(config: DictConfig) -> None:
     # Hydra-only interpolations (a sweep run's ${hydra:job.override_dirname} name) resolve here, not in Ray workers.
     OmegaConf.resolve(config)
     export_plugins(config)
+    validate_reward_config(config)
     validate(config)
     from verl.trainer.main_ppo import TaskRunnerV1, run_ppo
 

@@ -2,12 +2,16 @@
 
 verl's advantage-estimator interface returns tensors only, so the filter statistics that
 ``r1_reward.algos.adv_filter`` records are added to the step's metrics here, through verl's trainer registry.
+verl 0.9.1 also averages the reward manager's per-sample sub-scores only during validation; the training-time
+format rate, accuracy and consistency rate are added here from the same per-sample ``reward_extra_info``.
 """
 
+import transfer_queue as tq
 from verl.trainer.ppo.v1.trainer_base import register_trainer
 from verl.trainer.ppo.v1.trainer_sync import PPOTrainerSync
 
 from r1_reward.algos.adv_filter import pop_filter_metrics
+from r1_reward.reward.metrics import SUB_SCORES, reward_metrics
 
 TRAINER_NAME = "r1_reward_sync"
 
@@ -31,3 +35,16 @@ class R1RewardTrainer(PPOTrainerSync):
         batch = super()._compute_advantage(batch, metrics=metrics)
         metrics.update(pop_filter_metrics())
         return batch
+
+    def _compute_metrics(self, batch, metrics, timing_raw, global_steps, epoch):
+        result = super()._compute_metrics(batch, metrics, timing_raw, global_steps, epoch)
+        data = tq.kv_batch_get(keys=batch.keys, partition_id=batch.partition_id, select_fields=["extra_fields"])
+        metrics.update(reward_metrics(sub_scores(data.pop("extra_fields").tolist())))
+        return result
+
+
+def sub_scores(extra_fields: list) -> dict[str, list[float]]:
+    """Per-sample reward sub-scores from verl's ``extra_fields``, skipping rows without them (padding)."""
+    rows = [field.get("reward_extra_info", {}) if isinstance(field, dict) else {} for field in extra_fields]
+    rows = [row for row in rows if all(key in row for key in SUB_SCORES)]
+    return {key: [row[key] for row in rows] for key in SUB_SCORES} if rows else {}

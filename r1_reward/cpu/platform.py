@@ -19,8 +19,7 @@ Without ``VERL_PLATFORM=cpu`` nothing happens, so GPU machines are untouched.
 import importlib
 import os
 from contextlib import contextmanager
-from types import ModuleType, SimpleNamespace
-from typing import Any
+from types import SimpleNamespace
 
 import torch
 from hydra.experimental.callback import Callback
@@ -126,8 +125,6 @@ def _patch_process_group_backend() -> None:
     import verl.utils.distributed as distributed
     import verl.workers.engine_workers as engine_workers
 
-    if hasattr(distributed.initialize_global_process_group_ray, "wrapped"):
-        return
     patched = _dedup_backend(distributed.initialize_global_process_group_ray)
     for module in (distributed, engine_workers, checkpoint_base):
         module.initialize_global_process_group_ray = patched
@@ -140,8 +137,7 @@ def _register_engines() -> None:
 
     engines = {"language_model": FSDPEngineWithLMHead, "value_model": FSDPEngineWithValueHead}
     for model_type, engine in engines.items():
-        if PLATFORM_NAME not in EngineRegistry._engines.get(model_type, {}).get("fsdp2", {}):
-            EngineRegistry.register(model_type=model_type, backend=["fsdp", "fsdp2"], device=PLATFORM_NAME)(engine)
+        EngineRegistry.register(model_type=model_type, backend=["fsdp", "fsdp2"], device=PLATFORM_NAME)(engine)
 
 
 def _register_rollout() -> None:
@@ -156,27 +152,25 @@ def _register_rollout() -> None:
     base._ROLLOUT_REGISTRY[(ROLLOUT_NAME, "async")] = f"{HF_ROLLOUT_MODULE}.HFServerAdapter"
 
 
-def activate() -> ModuleType | None:
-    """Make verl run on CPU in this process (idempotent); returns the platform, or None if not selected."""
+def activate():
+    """Make verl run on CPU in this process (once); returns verl's platform, or None if the CPU is not selected."""
     if not is_selected():
         return None
     from verl.plugin.platform import PlatformRegistry, get_platform, set_platform
 
     if PlatformRegistry.get(PLATFORM_NAME) is None:
         PlatformRegistry.register(platform=PLATFORM_NAME)(_make_platform_class())
-    if get_platform().device_name != PLATFORM_NAME:
-        set_platform(PlatformRegistry.get(PLATFORM_NAME)())
-    _register_engines()
-    _patch_process_group_backend()
-    _register_rollout()
+        if get_platform().device_name != PLATFORM_NAME:  # resolved before we were selected
+            set_platform(PlatformRegistry.get(PLATFORM_NAME)())
+        _register_engines()
+        _patch_process_group_backend()
+        _register_rollout()
     return get_platform()
 
 
-def select_and_activate(env_vars: dict[str, Any] | None = None) -> None:
-    """Select the CPU platform in this process (and ``env_vars``, e.g. Ray's runtime env), then activate it."""
+def select_and_activate() -> None:
+    """Select the CPU platform in this process (Ray workers started from it inherit the choice), then activate it."""
     os.environ[PLATFORM_ENV] = PLATFORM_NAME
-    if env_vars is not None:
-        env_vars[PLATFORM_ENV] = PLATFORM_NAME
     activate()
 
 

@@ -46,7 +46,6 @@ class ChatJudge:
         self._session: aiohttp.ClientSession | None = None
         self._semaphore: asyncio.Semaphore | None = None
         self._inflight: dict[str, asyncio.Future[bool]] = {}
-        self.http_requests = 0
 
     def _bind_to_running_loop(self) -> None:
         """Create the session and semaphore once per event loop (one per process in verl's reward workers)."""
@@ -87,7 +86,6 @@ class ChatJudge:
         )
 
     async def _ask_once(self, prompt: str) -> bool:
-        self.http_requests += 1
         timeout = aiohttp.ClientTimeout(total=self.settings.timeout_s)
         try:
             async with self._session.post(self.url, json=self._payload(prompt), headers=self._headers(),

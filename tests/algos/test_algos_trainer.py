@@ -42,3 +42,21 @@ def test_step_metrics_get_the_filter_fraction(monkeypatch):
     metrics: dict = {}
     assert R1RewardTrainer._compute_advantage(object.__new__(R1RewardTrainer), "batch", metrics) == "batch"
     assert metrics["adv_filter/filtered_frac"] == 1 / 16
+
+
+def test_training_reward_metrics_come_from_per_sample_sub_scores():
+    from r1_reward.algos.trainer import sub_scores
+    from r1_reward.reward.metrics import reward_metrics
+
+    def row(score, fmt, result, consistency, judged, failed):
+        keys = ("score", "format", "result", "consistency", "judged", "judge_failed")
+        return {"reward_extra_info": dict(zip(keys, (score, fmt, result, consistency, judged, failed)))}
+
+    # Two correct answers (one consistent, one whose judge call failed), one wrong, one padding row.
+    fields = [row(2.0, 1, 1, 1, 1, 0), row(1.5, 1, 1, 0, 1, 1), row(0.5, 1, 0, 0, 0, 0), {}]
+    metrics = reward_metrics(sub_scores(fields))
+    assert metrics["reward/accuracy"] == 2 / 3
+    assert metrics["reward/format_rate"] == 1.0
+    assert metrics["reward/consistency_rate"] == 1.0  # among answered judge calls only
+    assert (metrics["reward/judge_calls"], metrics["reward/judge_failures"]) == (2.0, 1.0)
+    assert sub_scores([{}, None]) == {}

@@ -66,7 +66,7 @@ def tail(path: Path, lines: int = 60) -> str:
 def tiny_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("cpu_tiny")
     build(root / "model", seed=0)
-    toy.write(root / "data", n_train=16, n_test=8, seed=0)
+    toy.write(root / "data", n_train=32, n_test=8, seed=0)  # 4 batches of 8: one epoch covers 3 steps
     return root
 
 

@@ -1,0 +1,208 @@
+"""``convert``: preference sets → verl RLHF parquet, streaming, with every unusable row quarantined.
+
+Rows are read one at a time, turned into pairs by their format's adapter, given a balanced answer order and
+written in parquet row groups as they fill, so memory stays bounded by one row group. A row that cannot be
+used goes to ``<output>.rejected.jsonl`` with its file, line and reason; the summary accounts for every row:
+``rows in = written + rejected + skipped by cap``.
+"""
+
+import json
+import os
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tqdm import tqdm
+
+from r1_reward.data.formats import adapter
+from r1_reward.data.images import ImageStore
+from r1_reward.data.pairs import Pair, RowError
+from r1_reward.data.schema import RL_SCHEMA, OrderBalancer, rl_row
+from r1_reward.data.sources import SourceRecord, count_records, read_records
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input file: its format, an optional cap on rows sampled from it, and the name used in ``data_source``."""
+
+    format: str
+    path: Path
+    cap: int | None = None
+    name: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.name or self.format
+
+
+@dataclass
+class Summary:
+    """Counts of one conversion; ``rows_in == written + rejected + skipped_by_cap`` always holds."""
+
+    rows_in: int = 0
+    written: int = 0
+    rejected: int = 0
+    skipped_by_cap: int = 0
+    labels: Counter = field(default_factory=Counter)
+    reasons: Counter = field(default_factory=Counter)
+    per_source: dict = field(default_factory=dict)
+
+    def text(self) -> str:
+        lines = [
+            f"rows in {self.rows_in} = written {self.written} + rejected {self.rejected}"
+            f" + skipped by cap {self.skipped_by_cap}",
+            f"ground truth: answer 1 = {self.labels[1]}, answer 2 = {self.labels[2]}",
+        ]
+        lines += [f"  {name}: {counts}" for name, counts in self.per_source.items()]
+        lines += [f"  rejected ({count}): {reason}" for reason, count in self.reasons.most_common(10)]
+        return "\n".join(lines)
+
+
+def parse_source(spec: str) -> Source:
+    """``[NAME=]FORMAT:PATH[:CAP]``, e.g. ``rlaif=pairwise:/data/rlaif.parquet:50000``."""
+    name, _, rest = spec.partition("=") if "=" in spec.split(":", 1)[0] else ("", "", spec)
+    fmt, sep, location = rest.partition(":")
+    if not sep:
+        raise ValueError(f"--source {spec!r}: expected [NAME=]FORMAT:PATH[:CAP]")
+    path, _, cap = location.rpartition(":")
+    if not (cap.isdigit() and path):
+        path, cap = location, ""
+    adapter(fmt)
+    return Source(fmt, Path(path), int(cap) if cap else None, name)
+
+
+def sampled_positions(source: Source, seed: int) -> set[int] | None:
+    """1-based record positions kept under the source's cap (a seeded uniform sample), or None for all."""
+    if source.cap is None:
+        return None
+    total = count_records(source.path)
+    if source.cap >= total:
+        return None
+    return set(random.Random(f"{seed}:{source.label}").sample(range(1, total + 1), source.cap))
+
+
+class Quarantine:
+    """Appends rejected rows, with their source position and reason, to ``<output>.rejected.jsonl``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._handle = path.open("w", encoding="utf-8")
+
+    def add(self, source: Source, record: SourceRecord, reason: str) -> None:
+        entry = {"source": source.label, "format": source.format, "file": str(source.path), "line": record.line}
+        entry.update(reason=reason, raw=record.raw)
+        self._handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+class RowGroupWriter:
+    """Buffers rows and writes a parquet row group each time ``row_group_size`` rows are ready."""
+
+    def __init__(self, path: Path, row_group_size: int) -> None:
+        self._writer = pq.ParquetWriter(path, RL_SCHEMA)
+        self._rows: list[dict] = []
+        self.row_group_size = row_group_size
+
+    def add(self, row: dict) -> None:
+        self._rows.append(row)
+        if len(self._rows) >= self.row_group_size:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._rows:
+            self._writer.write_table(pa.Table.from_pylist(self._rows, schema=RL_SCHEMA))
+            self._rows = []
+
+    def close(self) -> None:
+        self.flush()
+        self._writer.close()
+
+
+class Converter:
+    """State of one conversion run: image store, balancer, writers and counts."""
+
+    def __init__(self, output: Path, image_root: str | Path | None, seed: int, row_group_size: int) -> None:
+        self.images = ImageStore(image_root)
+        self.balancer = OrderBalancer(seed)
+        self.seed = seed
+        self.tmp_output = output.with_name(output.name + ".tmp")
+        self.writer = RowGroupWriter(self.tmp_output, row_group_size)
+        self.quarantine = Quarantine(output.with_name(output.name + ".rejected.jsonl"))
+        self.summary = Summary()
+
+    def take(self, source: Source, record: SourceRecord) -> None:
+        """Convert one record, writing it or quarantining it with the reason."""
+        self.summary.rows_in += 1
+        try:
+            if record.error is not None:
+                raise RowError(record.error)
+            pair = _to_pair(source, record)
+            image = self.images.load(pair.image)
+        except RowError as error:
+            self.summary.rejected += 1
+            self.summary.reasons[_reason_kind(str(error))] += 1
+            self.quarantine.add(source, record, str(error))
+            return
+        label = self.balancer.next_label()
+        index = self.summary.written
+        self.writer.add(
+            rl_row(pair, label, image, source=source.label, source_file=str(source.path), line=record.line, index=index)
+        )
+        self.summary.written += 1
+        self.summary.labels[label] += 1
+
+    def run_source(self, source: Source, progress: bool) -> None:
+        before = (self.summary.rows_in, self.summary.written, self.summary.rejected, self.summary.skipped_by_cap)
+        keep = sampled_positions(source, self.seed)
+        records = read_records(source.path)
+        for position, record in enumerate(tqdm(records, desc=f"convert {source.label}", disable=not progress), 1):
+            if keep is not None and position not in keep:
+                self.summary.rows_in += 1
+                self.summary.skipped_by_cap += 1
+                continue
+            self.take(source, record)
+        after = (self.summary.rows_in, self.summary.written, self.summary.rejected, self.summary.skipped_by_cap)
+        names = ("rows_in", "written", "rejected", "skipped_by_cap")
+        self.summary.per_source[source.label] = {n: b - a for n, a, b in zip(names, before, after)}
+
+
+def _to_pair(source: Source, record: SourceRecord) -> Pair:
+    """The record's pair; a shape its adapter did not foresee (a number where a list belongs) is a RowError too."""
+    try:
+        return adapter(source.format)(record.record, record.line)
+    except RowError:
+        raise
+    except (AttributeError, KeyError, TypeError, ValueError) as error:
+        raise RowError(f"malformed row: {type(error).__name__}: {error}") from error
+
+
+def _reason_kind(reason: str) -> str:
+    """The kind of a ``"<kind>: <detail>"`` reason, for the summary's tally."""
+    return reason.split(":")[0]
+
+
+def convert(
+    sources: list[Source],
+    output: str | Path,
+    image_root: str | Path | None = None,
+    seed: int = 0,
+    row_group_size: int = 512,
+    progress: bool = True,
+) -> Summary:
+    """Convert ``sources`` into one RL parquet at ``output`` (written atomically) and return the counts."""
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    converter = Converter(output, image_root, seed, row_group_size)
+    try:
+        for source in sources:
+            converter.run_source(source, progress)
+    finally:
+        converter.writer.close()
+        converter.quarantine.close()
+    os.replace(converter.tmp_output, output)
+    return converter.summary

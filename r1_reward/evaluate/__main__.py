@@ -1,0 +1,90 @@
+"""``python -m r1_reward.evaluate {run,score}``: judge a reward benchmark, or rescore saved predictions.
+
+Example: ``python -m r1_reward.evaluate run --benchmark vl_rewardbench --data vl_rewardbench.jsonl --judge longer
+--order both --out results.json`` writes ``results.json``, ``results.md`` and ``results.predictions.jsonl``.
+"""
+
+import argparse
+from typing import Any
+
+from r1_reward.evaluate import report
+from r1_reward.evaluate.items import ORDER_MODES
+from r1_reward.evaluate.judges import JUDGES, make_judge
+from r1_reward.evaluate.loaders import BENCHMARKS, load_benchmark
+from r1_reward.evaluate.runner import evaluate, score
+
+
+def _run_args(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--benchmark", required=True, choices=BENCHMARKS)
+    sub.add_argument("--data", required=True, help="the benchmark file (jsonl / json / parquet)")
+    sub.add_argument("--judge", required=True, choices=JUDGES)
+    sub.add_argument("--order", default="both", choices=ORDER_MODES, help="answer order shown to the judge")
+    sub.add_argument("--samples", type=int, default=1, help="k samples per presentation (test-time scaling)")
+    sub.add_argument("--seed", type=int, default=0, help="seeds the random judge and --order random")
+    sub.add_argument("--out", required=True, help="metrics JSON; .md and .scaling.png are written beside it")
+    sub.add_argument("--predictions", help="predictions JSONL (default: <out>.predictions.jsonl); reruns resume it")
+    sub.add_argument("--batch-size", type=int, default=16)
+    sub.add_argument("--limit", type=int, help="judge only the first N rows")
+    sub.add_argument("--media-root", help="folder the benchmark's image/video paths are relative to")
+    sub.add_argument("--model", help="local checkpoint folder (transformers, vllm)")
+    sub.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1 (endpoint)")
+    sub.add_argument("--model-name", help="model name sent to the endpoint")
+    sub.add_argument("--temperature", type=float, help="default: 0 (greedy) for k = 1, 1.0 for k > 1")
+    sub.add_argument("--max-new-tokens", type=int, default=1024)
+    sub.add_argument("--concurrency", type=int, default=8, help="requests in flight (endpoint)")
+    sub.add_argument("--device", default="cpu", help="torch device (transformers)")
+
+
+def _judge_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Options the chosen model backend takes; baselines take none."""
+    if args.judge == "endpoint":
+        return {"temperature": args.temperature, "max_tokens": args.max_new_tokens, "concurrency": args.concurrency}
+    if args.judge == "transformers":
+        return {"temperature": args.temperature, "max_new_tokens": args.max_new_tokens, "device": args.device}
+    if args.judge == "vllm":
+        return {"temperature": args.temperature, "max_new_tokens": args.max_new_tokens}
+    return {}
+
+
+def _run(args: argparse.Namespace) -> dict[str, Any]:
+    items = load_benchmark(args.benchmark, args.data, limit=args.limit)
+    judge = make_judge(
+        args.judge,
+        seed=args.seed,
+        model=args.model,
+        media_root=args.media_root,
+        base_url=args.base_url,
+        model_name=args.model_name,
+        **_judge_options(args),
+    )
+    try:
+        return evaluate(
+            items,
+            judge,
+            benchmark=args.benchmark,
+            out=args.out,
+            order=args.order,
+            samples=args.samples,
+            seed=args.seed,
+            batch_size=args.batch_size,
+            predictions=args.predictions,
+        )
+    finally:
+        judge.close()
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(prog="python -m r1_reward.evaluate", description=__doc__.splitlines()[0])
+    subs = parser.add_subparsers(dest="command", required=True)
+    _run_args(subs.add_parser("run", help="judge a benchmark (resumes an existing predictions file)"))
+    scorer = subs.add_parser("score", help="recompute every metric from a predictions file, no judge")
+    scorer.add_argument("--predictions", required=True)
+    scorer.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    metrics = _run(args) if args.command == "run" else score(args.predictions, args.out)
+    print(report.markdown(metrics))
+    return metrics
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""Append-only JSONL of judged presentations: what makes ``run`` resumable and ``score`` judge-free.
+
+Line 1 is a header (benchmark, judge, order, samples, seed); each later line is one presentation, keyed by item key
+and slot, with its gold verdict, category and the judge's samples. A crash can leave at most one torn last line; it
+is cut off on reopen, so a rerun judges exactly the presentations that have no complete line yet.
+"""
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from r1_reward.evaluate.items import Presentation
+from r1_reward.evaluate.judges.base import Sample
+
+# Header fields that must match for a rerun to append to an existing file.
+RESUME_FIELDS: tuple[str, ...] = ("benchmark", "judge", "order", "samples", "seed")
+
+
+def record(presentation: Presentation, samples: list[Sample]) -> dict[str, Any]:
+    """One line of the file: everything ``score`` needs, so it never reloads the benchmark."""
+    item = presentation.item
+    return {
+        "key": item.key,
+        "id": item.id,
+        "slot": presentation.slot,
+        "gold": presentation.gold,
+        "category": item.category,
+        **({"category_paper": item.extra["category_paper"]} if "category_paper" in item.extra else {}),
+        "samples": [{k: v for k, v in asdict(s).items() if v is not None} for s in samples],
+    }
+
+
+def _cut_torn_tail(path: Path) -> None:
+    """Drop a last line without its newline (a write interrupted by a crash)."""
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        with path.open("r+b") as handle:
+            handle.truncate(data.rfind(b"\n") + 1)
+
+
+def read_predictions(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Header and records of a predictions file (complete lines only; a record seen twice is kept once)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"predictions file {path} does not exist: run 'python -m r1_reward.evaluate run' first")
+    lines = [line for line in path.read_text(encoding="utf-8").split("\n")[:-1] if line.strip()]
+    if not lines or "header" not in json.loads(lines[0]):
+        raise ValueError(f"{path} has no header line: it was not written by 'r1_reward.evaluate run'")
+    records: dict[tuple[str, str], dict[str, Any]] = {}
+    for line in lines[1:]:
+        rec = json.loads(line)
+        records.setdefault((rec["key"], rec["slot"]), rec)
+    return json.loads(lines[0])["header"], list(records.values())
+
+
+class PredictionStore:
+    """Opens (or resumes) a predictions file and appends judged presentations batch by batch."""
+
+    def __init__(self, path: str | Path, header: dict[str, Any]):
+        self.path = Path(path)
+        self.done: set[tuple[str, str]] = set()
+        if self.path.is_file() and self.path.stat().st_size:
+            _cut_torn_tail(self.path)
+            old_header, records = read_predictions(self.path)
+            self._check_header(old_header, header)
+            self.done = {(r["key"], r["slot"]) for r in records}
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.write_text(json.dumps({"header": header}) + "\n", encoding="utf-8")
+
+    def _check_header(self, old: dict[str, Any], new: dict[str, Any]) -> None:
+        diff = [
+            f"{name}: {old.get(name)!r} -> {new.get(name)!r}"
+            for name in RESUME_FIELDS
+            if old.get(name) != new.get(name)
+        ]
+        if diff:
+            raise ValueError(
+                f"{self.path} was written with other settings ({'; '.join(diff)}): "
+                "rerun with the same settings to resume, or pass a new --predictions path"
+            )
+
+    def pending(self, batch: list[Presentation]) -> list[Presentation]:
+        """Presentations without a complete line yet."""
+        return [p for p in batch if (p.item.key, p.slot) not in self.done]
+
+    def append(self, batch: list[Presentation], samples: list[list[Sample]]) -> None:
+        """Write one batch in a single write, flushed, so a crash tears at most the last line."""
+        lines = "".join(json.dumps(record(p, s)) + "\n" for p, s in zip(batch, samples))
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(lines)
+            handle.flush()
+        self.done.update((p.item.key, p.slot) for p in batch)

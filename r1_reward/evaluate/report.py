@@ -1,0 +1,73 @@
+"""Human-readable outputs of a run: a markdown table of the metrics and the accuracy-vs-k plot (paper Fig. 3)."""
+
+from pathlib import Path
+from typing import Any
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.2f}"
+
+
+def _summary_rows(metrics: dict[str, Any]) -> list[tuple[str, str]]:
+    rows = [("overall_acc", _pct(metrics["overall_acc"]))]
+    for name in ("macro_acc", "macro_acc_paper", "acc_plus", "position_bias", "slot1_rate", "unparseable_rate"):
+        if metrics.get(name) is not None:
+            rows.append((name, _pct(metrics[name])))
+    scale = metrics.get("scaling")
+    if scale:
+        rows += [(name, _pct(value)) for name, value in scale.items() if "@" in name]
+        rows.append(("early_stop acc", _pct(scale["early_stop"]["acc"])))
+        rows.append(("early_stop mean samples", f"{scale['early_stop']['mean_samples']:.2f}"))
+    return rows
+
+
+def _category_table(metrics: dict[str, Any]) -> list[str]:
+    plus = metrics.get("per_category_acc_plus")
+    head = "| category | presentations | acc |" + (" acc+ |" if plus else "")
+    lines = [head, "|---|---:|---:|" + ("---:|" if plus else "")]
+    for name, acc in metrics["per_category"].items():
+        row = f"| {name} | {metrics['per_category_n'][name]} | {_pct(acc)} |"
+        lines.append(row + (f" {_pct(plus[name])} |" if plus else ""))
+    paper = metrics.get("per_category_paper")
+    if paper:
+        lines += [
+            "",
+            "Authors' case-sensitive grouping (`per_category_paper`):",
+            "",
+            "| category | acc |",
+            "|---|---:|",
+        ]
+        lines += [f"| {name} | {_pct(acc)} |" for name, acc in paper.items()]
+    return lines
+
+
+def markdown(metrics: dict[str, Any]) -> str:
+    """The metrics as markdown tables (accuracies in percent)."""
+    title = (
+        f"### {metrics['benchmark']} · judge `{metrics['judge']}` · order `{metrics['order']}` · "
+        f"k = {metrics['samples']} · {metrics['n_items']} items, {metrics['n_presentations']} presentations"
+    )
+    lines = [title, "", "| metric | value |", "|---|---:|"]
+    lines += [f"| {name} | {value} |" for name, value in _summary_rows(metrics)]
+    return "\n".join([*lines, "", *_category_table(metrics)]) + "\n"
+
+
+def plot_scaling(metrics: dict[str, Any], path: str | Path) -> Path:
+    """Accuracy of vote@k and any@k against k, as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    curve = metrics["scaling"]["curve"]
+    fig, ax = plt.subplots(figsize=(4.5, 3.2))
+    ax.plot(curve["k"], [100 * v for v in curve["vote"]], marker="o", label="vote@k")
+    ax.plot(curve["k"], [100 * v for v in curve["any"]], marker="s", label="any@k")
+    ax.set_xlabel("samples k")
+    ax.set_ylabel("accuracy (%)")
+    ax.set_title(f"{metrics['benchmark']} · {metrics['judge']}")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)

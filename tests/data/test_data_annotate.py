@@ -1,0 +1,204 @@
+"""``annotate`` against a loopback fake OpenAI server: attempts, kept replies, retries, resume after SIGKILL."""
+
+import asyncio
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from aiohttp import web
+
+from r1_reward.data import Source, convert
+from r1_reward.data.annotate import annotate, journal_path
+from r1_reward.data.annotator import Endpoint
+from r1_reward.data.journal import load_journal
+from r1_reward.data.select import select
+
+KEY = "sk-test-secret-4242"
+RESPONSES = re.compile(r"\[Response 1\]: (.*?); \[Response 2\]: (.*?)\n", re.DOTALL)
+
+
+class FakeAnnotator:
+    """An OpenAI-style /v1/chat/completions on 127.0.0.1 that answers each question right from its K-th call on.
+
+    Questions carry ``need=K``; the right answer is the response containing "good answer". ``flaky`` questions
+    get one HTTP 503 first. Every request is checked for temperature 0, an image part and the bearer key.
+    """
+
+    def __init__(self, delay_s: float = 0.0) -> None:
+        self.delay_s = delay_s
+        self.calls: Counter = Counter()
+        self.flaked: set = set()
+        self.bad_requests: list = []
+        self.loop = asyncio.new_event_loop()
+        self.port = 0
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        parts = body["messages"][0]["content"]
+        text = "".join(part["text"] for part in parts if part["type"] == "text")
+        images = [part for part in parts if part["type"] == "image_url"]
+        if body["temperature"] != 0 or len(images) != 1 or request.headers.get("Authorization") != f"Bearer {KEY}":
+            self.bad_requests.append(body)
+        question = text.split("[Question]: ")[1].split(";")[0]
+        if "flaky" in question and question not in self.flaked:
+            self.flaked.add(question)
+            return web.Response(status=503)
+        await asyncio.sleep(self.delay_s)
+        self.calls[question] += 1
+        first, _ = RESPONSES.search(text).groups()
+        right = 1 if "good answer" in first else 2
+        need = int(re.search(r"need=(\d)", question).group(1))
+        choice = right if self.calls[question] >= need else 3 - right
+        reply = f"<think>call {self.calls[question]} on {question}</think><answer>{choice}</answer>"
+        return web.json_response({"choices": [{"message": {"role": "assistant", "content": reply}}]})
+
+    def start(self) -> None:
+        started = threading.Event()
+
+        async def serve() -> None:
+            app = web.Application()
+            app.router.add_post("/v1/chat/completions", self.handle)
+            runner = web.AppRunner(app)
+            await runner.setup()
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            self.port = site._server.sockets[0].getsockname()[1]
+            started.set()
+
+        threading.Thread(target=self.loop.run_forever, daemon=True).start()
+        asyncio.run_coroutine_threadsafe(serve(), self.loop)
+        started.wait(10)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+
+def rl_parquet(tmp_path: Path, image_root: Path, samples, needs: list[str]) -> Path:
+    rows = [
+        samples.pairwise(id=f"q{i}", question=f"q{i} need={k}", chosen=f"good answer {i}") for i, k in enumerate(needs)
+    ]
+    source = samples.write_jsonl(tmp_path / "pairs.jsonl", rows)
+    convert([Source("pairwise", source)], tmp_path / "rl.parquet", image_root, seed=5, progress=False)
+    return tmp_path / "rl.parquet"
+
+
+@pytest.fixture
+def server():
+    fake = FakeAnnotator()
+    fake.start()
+    yield fake
+    fake.loop.call_soon_threadsafe(fake.loop.stop)
+
+
+def test_attempts_kept_replies_and_hard_subset(tmp_path, image_root, samples, server):
+    # need=4 is never reached within 3 attempts; "flaky" costs one retried 503
+    needs = ["1", "2", "3", "4", "1 flaky", "2"]
+    rl = rl_parquet(tmp_path, image_root, samples, needs)
+    endpoint = Endpoint(server.url, "fake", KEY, backoff_s=0.01)
+    summary = annotate(rl, tmp_path / "sft.parquet", endpoint, concurrency=3, progress=False)
+    assert server.bad_requests == []
+    assert (summary.rows, summary.annotated, summary.failed) == (6, 6, 0)
+    assert summary.correct_at == {1: 2, 2: 2, 3: 1} and summary.never_correct == 1
+    assert summary.requests == 1 + 2 + 3 + 3 + 1 + 2
+    sft = pq.read_table(tmp_path / "sft.parquet").to_pylist()
+    assert len(sft) == 5
+    for row in sft:
+        user, assistant = row["messages"]
+        assert user["content"].startswith("<image>") and assistant["role"] == "assistant"
+        assert assistant["content"].endswith(f"<answer>{row['reward_model']['ground_truth']}</answer>")
+        question = row["extra_info"]["question"]
+        assert row["extra_info"]["attempts"] == int(question.split("need=")[1][0])
+    hard = select(rl, journal_path(tmp_path / "sft.parquet"), tmp_path / "hard.parquet")
+    assert (hard.selected, hard.easy, hard.unannotated) == (4, 2, 0)
+    chosen = pq.read_table(tmp_path / "hard.parquet").to_pylist()
+    assert sorted(row["extra_info"]["question"].split()[1] for row in chosen) == [
+        "need=2",
+        "need=2",
+        "need=3",
+        "need=4",
+    ]
+    assert [row["extra_info"]["annotator_correct"] for row in chosen].count(False) == 1
+
+
+def run_cli(rl: Path, out: Path, url: str) -> subprocess.Popen:
+    argv = [
+        sys.executable,
+        "-m",
+        "r1_reward.data",
+        "annotate",
+        "--input",
+        str(rl),
+        "--output",
+        str(out),
+        "--base-url",
+        url,
+        "--model",
+        "fake",
+        "--concurrency",
+        "4",
+        "--quiet",
+    ]
+    env = {**os.environ, "OPENAI_API_KEY": KEY, "PYTHONPATH": os.getcwd()}
+    return subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def test_sigkill_mid_run_then_resume_loses_nothing_and_repeats_nothing(tmp_path, image_root, samples):
+    fake = FakeAnnotator(delay_s=0.05)
+    fake.start()
+    rows = 60
+    # needs 1..3 only: a row in flight at the kill is asked again from scratch, and the fake's per-question call
+    # count carries over, so a need=4 row could become right on its 4th call in all; 1..3 keeps counts exact
+    rl = rl_parquet(tmp_path, image_root, samples, [str(1 + i % 3) for i in range(rows)])
+    out = tmp_path / "sft.parquet"
+    journal = journal_path(out)
+    first = run_cli(rl, out, fake.url)
+    deadline = time.monotonic() + 60
+    while (not journal.exists() or len(journal.read_bytes().splitlines()) < 15) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    finished_before = len(load_journal(journal))
+    requests_before = sum(fake.calls.values())
+    assert 15 <= finished_before < rows, "the kill must land mid-run"
+    second = run_cli(rl, out, fake.url)
+    printed, _ = second.communicate(timeout=120)
+    assert second.returncode == 0, printed
+    entries = [json.loads(line) for line in journal.read_text().splitlines()]
+    assert sorted(entry["row"] for entry in entries) == list(range(rows))  # each row exactly once
+    assert f"already done {finished_before}" in printed and KEY not in printed
+    correct = sum(entry["correct"] for entry in entries)
+    assert correct == pq.read_metadata(out).num_rows == rows
+    print(
+        f"\nkill/resume: {rows} rows, {finished_before} journaled before SIGKILL, {requests_before} requests"
+        f" before, {sum(fake.calls.values())} in all (120 with no kill); {correct} SFT rows"
+    )
+    fake.loop.call_soon_threadsafe(fake.loop.stop)
+
+
+def test_row_failing_after_retries_is_counted_not_journaled_and_retried_next_run(
+    tmp_path, image_root, samples, server, capsys
+):
+    from r1_reward.data.__main__ import main
+
+    rl = rl_parquet(tmp_path, image_root, samples, ["1", "1 flaky"])
+    out = tmp_path / "sft.parquet"
+    no_retry = Endpoint(server.url, "fake", KEY, retries=0)
+    summary = annotate(rl, out, no_retry, concurrency=2, progress=False)  # the 503 is not retried: row fails
+    assert (summary.annotated, summary.failed) == (1, 1) and "HTTP 503" in summary.first_error
+    assert len(load_journal(journal_path(out))) == 1
+    argv = ["select", "--input", str(rl), "--sft", str(out), "--output", str(tmp_path / "hard.parquet")]
+    assert main(argv) == 1  # one row is not annotated yet
+    assert "1 rows have no annotation" in capsys.readouterr().err
+    summary = annotate(rl, out, Endpoint(server.url, "fake", KEY), concurrency=2, progress=False)
+    assert (summary.already_done, summary.annotated, summary.failed) == (1, 1, 0)
+    assert main(argv) == 0

@@ -1,0 +1,49 @@
+"""``select`` keeps the hard rows (§3.2) and re-balances their answer order, rebuilding each prompt."""
+
+from collections import Counter
+
+import pyarrow.parquet as pq
+import pytest
+
+from r1_reward.data import Source, convert
+from r1_reward.data.journal import Annotation, JournalWriter
+from r1_reward.data.select import select
+from r1_reward.prompt import build_prompt
+
+
+@pytest.fixture
+def skewed(tmp_path, image_root, samples):
+    """8 rows; the annotator found exactly the rows whose answer is 2 easy, so the hard ones are all answer 1."""
+    rows = [samples.pairwise(id=f"p{i}", question=f"q{i}", chosen=f"good answer {i}") for i in range(8)]
+    convert(
+        [Source("pairwise", samples.write_jsonl(tmp_path / "p.jsonl", rows))],
+        tmp_path / "rl.parquet",
+        image_root,
+        progress=False,
+    )
+    truths = [r["ground_truth"] for r in pq.read_table(tmp_path / "rl.parquet").column("reward_model").to_pylist()]
+    writer = JournalWriter(tmp_path / "j.jsonl")
+    for row, truth in enumerate(truths):
+        hard = truth == "1"
+        writer.add(
+            Annotation(row, 3 if hard else 1, not hard, None if hard else "<think>x</think><answer>2</answer>", [])
+        )
+    writer.close()
+    return tmp_path
+
+
+def test_keep_order_leaves_the_skew(skewed):
+    summary = select(skewed / "rl.parquet", skewed / "j.jsonl", skewed / "hard.parquet", seed=None)
+    assert (summary.selected, summary.easy) == (4, 4) and summary.labels == Counter({"1": 4})
+
+
+def test_rebalanced_subset_has_consistent_prompts(skewed):
+    summary = select(skewed / "rl.parquet", skewed / "j.jsonl", skewed / "hard.parquet", seed=1)
+    assert summary.labels == Counter({"1": 2, "2": 2})
+    for row in pq.read_table(skewed / "hard.parquet").to_pylist():
+        extra, truth = row["extra_info"], row["reward_model"]["ground_truth"]
+        assert extra[f"answer{truth}"].startswith("good answer")
+        assert row["prompt"][0]["content"] == "<image>" + build_prompt(
+            extra["question"], extra["answer1"], extra["answer2"]
+        )
+        assert extra["attempts"] == 3 and extra["annotator_correct"] is False

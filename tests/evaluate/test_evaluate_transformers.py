@@ -1,0 +1,58 @@
+"""The transformers judge with the tiny random Qwen2.5-VL on toy items: k = 1 and k = 5 run and are well formed."""
+
+import json
+
+import pytest
+import torch
+
+from r1_reward.cpu import tiny_model
+from r1_reward.data import toy
+from r1_reward.evaluate import evaluate, load_benchmark
+from r1_reward.evaluate.judges.hf import TransformersJudge
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tiny")
+    model = tiny_model.build(root / "model")["vl"]
+    data = toy.write(root / "toy", n_train=2, n_test=4)["test"]
+    return model, data, root
+
+
+@pytest.mark.parametrize("k", [1, 5])
+def test_runs_and_writes_well_formed_predictions(setup, k):
+    model, data, root = setup
+    out = root / f"k{k}.json"
+    judge = TransformersJudge(model, max_new_tokens=12)
+    metrics = evaluate(load_benchmark("toy", data), judge, benchmark="toy", out=out, samples=k, batch_size=4)
+    records = [json.loads(line) for line in out.with_name(out.stem + ".predictions.jsonl").read_text().splitlines()[1:]]
+    assert len(records) == 8  # 4 items x 2 slots
+    assert all(len(r["samples"]) == k and all("text" in s for s in r["samples"]) for r in records)
+    answers = [s.get("answer") for r in records for s in r["samples"]]
+    assert set(answers) <= {"1", "2", None}
+    # a random model rarely writes the format: whatever it wrote is counted, and unparseable samples score wrong
+    assert metrics["unparseable_samples"] == answers.count(None)
+    assert metrics["overall_acc"] <= 1 - metrics["unparseable_verdicts"] / 8
+    assert ("scaling" in metrics) == (k > 1)
+
+
+def test_answer_token_probability_is_read_at_the_verdict(setup):
+    model, _, _ = setup
+    judge = TransformersJudge(model)
+    tokenizer = judge.processor.tokenizer
+    ids = tokenizer.encode("<think>red</think><answer>2</answer>", add_special_tokens=False)
+    digit = next(i for i, t in enumerate(tokenizer.convert_ids_to_tokens(ids)) if t == "2")
+    logits = torch.randn(len(ids), len(tokenizer))
+    sample = judge._sample(ids, logits)
+    assert sample.answer == "2"
+    assert sample.prob == pytest.approx(torch.softmax(logits[digit], dim=-1)[ids[digit]].item())
+
+
+def test_missing_image_stops_naming_the_file(setup, tmp_path):
+    model, _, _ = setup
+    data = tmp_path / "vl.jsonl"
+    row = {"id": "x", "prompt": "p", "chosen": "c", "rejected": "r", "image": "nope/0.jpg"}
+    data.write_text(json.dumps(row) + "\n")
+    judge = TransformersJudge(model, media_root=tmp_path)
+    with pytest.raises(FileNotFoundError, match=r"nope/0\.jpg does not exist.*--media-root"):
+        evaluate(load_benchmark("vl_rewardbench", data), judge, benchmark="vl_rewardbench", out=tmp_path / "o.json")
