@@ -7,7 +7,7 @@ Composes ``conf/r1_reward.yaml`` (verl's ``ppo_trainer`` plus our plug-ins), mak
 import os
 
 import hydra
-from omegaconf import DictConfig, open_dict
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 import r1_reward.register as register
 from r1_reward.reward.config import validate_reward_config
@@ -45,6 +45,8 @@ def validate(config: DictConfig) -> None:
 
 def run(config: DictConfig) -> None:
     """Validate and train with verl's ``run_ppo`` (V1 trainer unless ``trainer.use_v1=false``)."""
+    # Hydra-only interpolations (a sweep run's ${hydra:job.override_dirname} name) resolve here, not in Ray workers.
+    OmegaConf.resolve(config)
     export_plugins(config)
     validate_reward_config(config)
     validate(config)

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Submit r1_reward RL training to a running Ray cluster with `ray job submit`; any Hydra override passes through.
+#
+# Prerequisites: a Ray cluster whose dashboard (job API) is reachable at RAY_ADDRESS; r1_reward's dependencies
+# installed on every node (the upload carries only this repository's code); `ray` on PATH here. If the cluster uses
+# Ray token auth, export RAY_AUTH_MODE=token and RAY_AUTH_TOKEN (or have ~/.ray/auth_token) before running this.
+#
+# Usage:
+#   RAY_ADDRESS=http://head-node:8265 launch/ray_job.sh +experiment=stable_reinforce \
+#       trainer.nnodes=4 trainer.n_gpus_per_node=8 data.train_files=/data/rl.parquet data.val_files=/data/val.parquet
+#
+# The job's runtime env uploads WORKING_DIR and sets VERL_USE_EXTERNAL_MODULES=r1_reward.register, so every Ray
+# worker registers r1_reward's loss, advantage estimator and reward manager before verl looks them up.
+set -euo pipefail
+
+RAY_ADDRESS=${RAY_ADDRESS:-http://127.0.0.1:8265}                    # Ray dashboard / job API of the cluster
+WORKING_DIR=${WORKING_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}  # uploaded as the job's working dir
+PLUGIN_MODULES=${PLUGIN_MODULES:-r1_reward.register}                  # modules every worker imports (comma list)
+FORWARD_ENV=${FORWARD_ENV:-HF_HOME HF_HUB_OFFLINE HF_DATASETS_OFFLINE WANDB_MODE WANDB_PROJECT}  # copied if set
+SUBMISSION_ID=${SUBMISSION_ID:-}                                      # job id to use (empty: Ray picks one)
+NO_WAIT=${NO_WAIT:-0}                                                 # 1: return after submitting, no log tail
+
+json_string() {
+    local value=$1
+    value=${value//\\/\\\\}
+    value=${value//\"/\\\"}
+    printf '"%s"' "$value"
+}
+
+plugin_modules() {
+    # Keep modules the caller already registers and add ours once.
+    local existing=${VERL_USE_EXTERNAL_MODULES:-}
+    case ",$existing," in
+        *",$PLUGIN_MODULES,"*) printf '%s' "$existing" ;;
+        ",,") printf '%s' "$PLUGIN_MODULES" ;;
+        *) printf '%s,%s' "$existing" "$PLUGIN_MODULES" ;;
+    esac
+}
+
+runtime_env_json() {
+    local env_vars name
+    env_vars="\"VERL_USE_EXTERNAL_MODULES\": $(json_string "$(plugin_modules)")"
+    for name in $FORWARD_ENV; do
+        if [[ -n "${!name+set}" ]]; then
+            env_vars+=", $(json_string "$name"): $(json_string "${!name}")"
+        fi
+    done
+    printf '{"working_dir": %s, "excludes": [".git", "outputs", "multirun", "checkpoints", "logs"], "env_vars": {%s}}' \
+        "$(json_string "$WORKING_DIR")" "$env_vars"
+}
+
+main() {
+    [[ -f "$WORKING_DIR/r1_reward/main_ppo.py" ]] ||
+        { echo "ray_job.sh: WORKING_DIR=$WORKING_DIR is not the r1_reward repository root: set WORKING_DIR." >&2; exit 1; }
+    local -a options=(--address "$RAY_ADDRESS" --runtime-env-json "$(runtime_env_json)")
+    [[ -n "$SUBMISSION_ID" ]] && options+=(--submission-id "$SUBMISSION_ID")
+    [[ "$NO_WAIT" == 1 ]] && options+=(--no-wait)
+    ray job submit "${options[@]}" -- python -m r1_reward.main_ppo "$@"
+}
+
+main "$@"

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Multi-node r1_reward RL training on Slurm: one Ray head on the first node, one Ray worker on each other node,
+# wait until Ray sees every node and GPU, then train on the head with `python -m r1_reward.main_ppo "$@"`.
+#
+# Prerequisites on every node: this repository on a shared filesystem, the r1_reward env installed
+# (`pip install -e '.[gpu]'`, so `python` and `ray` are on PATH), the model and parquet data readable.
+#
+# Usage (any Hydra override is passed through to r1_reward.main_ppo):
+#   sbatch --nodes=4 --gpus-per-node=8 --cpus-per-task=64 launch/slurm/train.sh \
+#       +experiment=stable_reinforce data.train_files=/data/rl.parquet data.val_files=/data/val.parquet
+#   JUDGE_NODES=1 sbatch --nodes=4 ... launch/slurm/train.sh ...   # 3 nodes train, 1 node serves the judge
+#
+# trainer.nnodes and trainer.n_gpus_per_node are derived from the allocation (overrides given on the command
+# line come later and win). With JUDGE_NODES > 0, verl's separate reward-model pool is switched on
+# (reward.reward_model.enable_resource_pool=true) on that many nodes and training gets the rest.
+# For an external judge server instead, start one with launch/serve_judge.sh and leave JUDGE_NODES=0.
+#SBATCH --job-name=r1_reward
+#SBATCH --nodes=2
+#SBATCH --ntasks-per-node=1
+#SBATCH --exclusive
+#SBATCH --output=slurm-%j.out
+set -euo pipefail
+
+GPUS_PER_NODE=${GPUS_PER_NODE:-${SLURM_GPUS_ON_NODE:-}}   # GPUs Ray offers per node (default: Slurm's count)
+CPUS_PER_NODE=${CPUS_PER_NODE:-${SLURM_CPUS_PER_TASK:-}}  # CPUs Ray offers per node (empty: Ray detects)
+JUDGE_NODES=${JUDGE_NODES:-0}                             # nodes reserved for verl's reward-model (judge) pool
+RAY_PORT=${RAY_PORT:-6379}                                # Ray GCS port on the head node
+RAY_AUTH_MODE=${RAY_AUTH_MODE:-token}                     # Ray token auth (Ray >= 2.52); "disabled" turns it off
+RAY_WAIT_TIMEOUT=${RAY_WAIT_TIMEOUT:-600}                 # seconds to wait for all nodes and GPUs to join
+RAY_POLL_INTERVAL=${RAY_POLL_INTERVAL:-5}                 # seconds between cluster checks
+LOG_DIR=${LOG_DIR:-logs/slurm-${SLURM_JOB_ID:-local}}     # per-node Ray logs land here
+PYTHON=${PYTHON:-python}                                  # interpreter with r1_reward installed
+
+ray_pids=()
+
+die() {
+    echo "train.sh: $*" >&2
+    exit 1
+}
+
+cleanup() {
+    # Stop the Ray steps started below; Slurm would kill them at job end anyway, this makes it prompt.
+    for pid in "${ray_pids[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    wait 2>/dev/null || true
+}
+
+start_head() {
+    local node=$1 ip=$2
+    local -a resources=(--num-gpus="$GPUS_PER_NODE")
+    [[ -n "$CPUS_PER_NODE" ]] && resources+=(--num-cpus="$CPUS_PER_NODE")
+    echo "Starting the Ray head on $node ($ip:$RAY_PORT), log $LOG_DIR/ray-head-$node.log"
+    srun --nodes=1 --ntasks=1 -w "$node" \
+        ray start --head --node-ip-address="$ip" --port="$RAY_PORT" "${resources[@]}" --block \
+        >"$LOG_DIR/ray-head-$node.log" 2>&1 &
+    ray_pids+=("$!")
+}
+
+start_worker() {
+    local node=$1 address=$2
+    local -a resources=(--num-gpus="$GPUS_PER_NODE")
+    [[ -n "$CPUS_PER_NODE" ]] && resources+=(--num-cpus="$CPUS_PER_NODE")
+    echo "Starting a Ray worker on $node, log $LOG_DIR/ray-worker-$node.log"
+    srun --nodes=1 --ntasks=1 -w "$node" \
+        ray start --address="$address" "${resources[@]}" --block \
+        >"$LOG_DIR/ray-worker-$node.log" 2>&1 &
+    ray_pids+=("$!")
+}
+
+require_ray_steps_alive() {
+    local pid
+    for pid in "${ray_pids[@]}"; do
+        kill -0 "$pid" 2>/dev/null || die "a Ray node exited before the cluster was complete: see the logs in $LOG_DIR."
+    done
+}
+
+wait_for_cluster() {
+    local address=$1 nodes=$2 gpus=$3 waited=0
+    # timeout: one check must never hang the job (a head that accepts connections but never answers).
+    until timeout 120 "$PYTHON" -m r1_reward.launch.cluster_ready --address "$address" --nodes "$nodes" --gpus "$gpus"; do
+        require_ray_steps_alive
+        if ((waited >= RAY_WAIT_TIMEOUT)); then
+            die "Ray did not report $nodes nodes and $gpus GPUs within ${RAY_WAIT_TIMEOUT}s." \
+                "Check the worker logs in $LOG_DIR (a node that cannot reach $address, e.g. a firewall" \
+                "on port $RAY_PORT, or GPUs hidden from Ray), or raise RAY_WAIT_TIMEOUT."
+        fi
+        sleep "$RAY_POLL_INTERVAL"
+        waited=$((waited + RAY_POLL_INTERVAL))
+    done
+}
+
+share_ray_token() {
+    # An explicit Ray address never picks up ~/.ray/auth_token by itself, so every node, the readiness check and
+    # the driver get the mode and one per-job token through the environment (srun passes it on).
+    export RAY_AUTH_MODE
+    if [[ "$RAY_AUTH_MODE" == token && -z "${RAY_AUTH_TOKEN:-}" ]]; then
+        RAY_AUTH_TOKEN=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+        export RAY_AUTH_TOKEN
+    fi
+}
+
+main() {
+    [[ -n "${SLURM_JOB_NODELIST:-}" ]] || die "SLURM_JOB_NODELIST is unset: submit this script with sbatch."
+    [[ -n "$GPUS_PER_NODE" ]] || die "GPUs per node unknown: request them (sbatch --gpus-per-node=8) or set GPUS_PER_NODE."
+    local -a nodes
+    mapfile -t nodes < <(scontrol show hostnames "$SLURM_JOB_NODELIST")
+    local total=${#nodes[@]}
+    local train_nodes=$((total - JUDGE_NODES))
+    ((train_nodes >= 1)) || die "JUDGE_NODES=$JUDGE_NODES leaves no training node out of $total: allocate more nodes."
+
+    mkdir -p "$LOG_DIR"
+    share_ray_token
+    trap cleanup EXIT
+    local head=${nodes[0]}
+    local head_ip
+    head_ip=$(srun --nodes=1 --ntasks=1 -w "$head" hostname --ip-address | awk '{print $1}')
+    local address="$head_ip:$RAY_PORT"
+    start_head "$head" "$head_ip"
+    local node
+    for node in "${nodes[@]:1}"; do
+        start_worker "$node" "$address"
+    done
+    wait_for_cluster "$address" "$total" $((total * GPUS_PER_NODE))
+
+    local -a derived=(trainer.nnodes="$train_nodes" trainer.n_gpus_per_node="$GPUS_PER_NODE")
+    if ((JUDGE_NODES > 0)); then
+        derived+=(reward.reward_model.enable_resource_pool=true reward.reward_model.nnodes="$JUDGE_NODES"
+            reward.reward_model.n_gpus_per_node="$GPUS_PER_NODE")
+    fi
+    echo "Training on $head: ${derived[*]} $*"
+    RAY_ADDRESS="$address" "$PYTHON" -m r1_reward.main_ppo "${derived[@]}" "$@"
+}
+
+main "$@"
