@@ -10,7 +10,11 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 LOG_ENV = 'echo "$(basename "$0") $RAY_AUTH_MODE ${RAY_AUTH_TOKEN:-none} ${RAY_ADDRESS:-none}" >>"$FAKE_LOG.env"\n'
-LOG_CALL = 'printf "%s" "$(basename "$0")" >>"$FAKE_LOG"; printf "\\t%s" "$@" >>"$FAKE_LOG"; echo >>"$FAKE_LOG"\n'
+# One write per call: fakes run concurrently (head and worker steps), and piecewise appends would interleave.
+LOG_CALL = (
+    'line=$(basename "$0"); for arg in "$@"; do line+=$\'\\t\'"$arg"; done; '
+    'printf "%s\\n" "$line" >>"$FAKE_LOG"\n'
+)
 
 # Variables the scripts read or forward: the tests set the ones they need themselves.
 SCRUBBED_ENV = ("SLURM_", "RAY_", "HF_", "WANDB_", "VERL_")
