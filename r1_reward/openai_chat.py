@@ -1,0 +1,150 @@
+"""The one HTTP transport to OpenAI-compatible ``/chat/completions`` servers, shared by the cold-start annotator, the
+consistency judge and the evaluation endpoint judge (each keeps its own payloads and reply parsing).
+
+One ``httpx.AsyncClient`` per instance, created on first use inside the running event loop and reused for every
+request; optional bounded concurrency; a total timeout per attempt; retries with exponential backoff
+(``asyncio.sleep``, never a blocking sleep) on timeouts, connection errors, non-JSON bodies and HTTP 408, 409, 429,
+5xx; any other 4xx fails at once. The API key goes only into the ``Authorization`` header: it is excluded from the
+settings' repr and never written into an error.
+"""
+
+import asyncio
+import base64
+import contextlib
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import httpx
+from PIL import Image
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ChatSettings:
+    """Where the server is and how hard to try (``retries`` is the number of attempts after the first)."""
+
+    base_url: str
+    model: str
+    api_key: str | None = field(default=None, repr=False)
+    timeout_s: float = 60.0
+    retries: int = 3
+    backoff_s: float = 1.0
+
+
+class ChatError(RuntimeError):
+    """A chat request that did not produce a reply."""
+
+
+class RetryableError(ChatError):
+    """One attempt failed in a way another attempt may fix; reply parsers raise it to ask for a retry."""
+
+
+class ChatRefused(ChatError):
+    """The server refused the request (HTTP 4xx other than 408/409/429): retrying will not help."""
+
+    def __init__(self, url: str, status: int, detail: str) -> None:
+        super().__init__(f"{url} answered HTTP {status}: {detail} (a refused request fails again on retry: "
+                         "check the model name and the API key)")
+        self.status, self.detail = status, detail
+
+
+class ChatGaveUp(ChatError):
+    """Every attempt failed with a retryable error; ``last_error`` says how the last one failed."""
+
+    def __init__(self, url: str, attempts: int, last_error: RetryableError) -> None:
+        super().__init__(f"{url} still failing after {attempts} tries: {last_error}")
+        self.attempts, self.last_error = attempts, last_error
+
+
+def is_retryable_status(status: int) -> bool:
+    """Request timeout, conflict, rate limit and server errors are worth another attempt."""
+    return status in (408, 409, 429) or status >= 500
+
+
+class OpenAIChat:
+    """Posts chat-completion bodies to ``{base_url}/chat/completions`` with retries (one client per event loop)."""
+
+    def __init__(self, settings: ChatSettings, concurrency: int | None = None,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:  # fmt: skip
+        self.settings, self.concurrency, self._transport = settings, concurrency, transport
+        self.url = settings.base_url.rstrip("/") + "/chat/completions"
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._client: httpx.AsyncClient | None = None
+        self._gate: asyncio.Semaphore | None = None
+
+    def _bind_to_running_loop(self) -> httpx.AsyncClient:
+        """The client (and semaphore) of the running loop, created on first use in that loop."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop or self._client is None:
+            key = self.settings.api_key
+            limits = httpx.Limits(max_connections=self.concurrency) if self.concurrency else httpx.Limits()
+            self._client = httpx.AsyncClient(
+                headers={"Authorization": f"Bearer {key}"} if key else {},
+                timeout=self.settings.timeout_s, limits=limits, transport=self._transport,
+            )  # fmt: skip
+            self._gate = asyncio.Semaphore(self.concurrency) if self.concurrency else None
+            self._loop = loop
+        return self._client
+
+    async def post_chat(self, body: dict[str, Any], parse: Callable[[dict[str, Any]], T] = lambda reply: reply) -> T:
+        """``parse`` of the first usable reply; :class:`ChatGaveUp` once the retries are spent, :class:`ChatRefused`
+        at once on a refused request. ``parse`` may raise :class:`RetryableError` to retry a garbled reply."""
+        client, settings = self._bind_to_running_loop(), self.settings
+        for attempt in range(settings.retries + 1):
+            if attempt:
+                await asyncio.sleep(settings.backoff_s * 2 ** (attempt - 1))
+            try:
+                async with self._gate or contextlib.nullcontext():
+                    return parse(await self._post_once(client, body))
+            except RetryableError as error:
+                last_error = error
+        raise ChatGaveUp(self.url, settings.retries + 1, last_error)
+
+    async def _post_once(self, client: httpx.AsyncClient, body: dict[str, Any]) -> Any:
+        """One attempt: the reply's JSON, or :class:`RetryableError` / :class:`ChatRefused`."""
+        try:
+            async with asyncio.timeout(self.settings.timeout_s):
+                response = await client.post(self.url, json=body)
+        except (TimeoutError, httpx.TimeoutException) as error:
+            raise RetryableError(f"no reply within timeout_s={self.settings.timeout_s}") from error
+        except httpx.TransportError as error:
+            raise RetryableError(f"connection failed: {type(error).__name__}: {error}") from error
+        if is_retryable_status(response.status_code):
+            raise RetryableError(f"HTTP {response.status_code}")
+        if response.status_code >= 400:
+            raise ChatRefused(self.url, response.status_code, self._redact(response.text[:300]))
+        try:
+            return response.json()
+        except ValueError as error:
+            raise RetryableError("reply body is not JSON") from error
+
+    def _redact(self, text: str) -> str:
+        """``text`` with the API key blanked, in case a server echoes it back."""
+        key = self.settings.api_key
+        return text.replace(key, "***") if key else text
+
+    async def close(self) -> None:
+        """Close the client (call from the loop that used it)."""
+        if self._client is not None:
+            await self._client.aclose()
+        self._loop = self._client = self._gate = None
+
+
+def data_url(image: bytes | Image.Image) -> str:
+    """A base64 ``data:`` URL: encoded bytes keep their real MIME type, a PIL image is sent as PNG."""
+    if isinstance(image, Image.Image):
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        image, mime = buffer.getvalue(), "image/png"
+    else:
+        with Image.open(io.BytesIO(image)) as opened:
+            mime = Image.MIME.get(opened.format or "", "image/png")
+    return f"data:{mime};base64,{base64.b64encode(image).decode('ascii')}"
+
+
+def image_part(image: bytes | Image.Image) -> dict[str, Any]:
+    """An OpenAI ``image_url`` content part carrying the image inline."""
+    return {"type": "image_url", "image_url": {"url": data_url(image)}}
