@@ -1,7 +1,7 @@
 """The one HTTP transport to OpenAI-compatible ``/chat/completions`` servers, shared by the cold-start annotator, the
 consistency judge and the evaluation endpoint judge (each keeps its own payloads and reply parsing).
 
-One ``httpx.AsyncClient`` per instance, created on first use inside the running event loop and reused for every
+One ``aiohttp.ClientSession`` per instance, created on first use inside the running event loop and reused for every
 request; optional bounded concurrency; a total timeout per attempt; retries with exponential backoff
 (``asyncio.sleep``, never a blocking sleep) on timeouts, connection errors, non-JSON bodies and HTTP 408, 409, 429,
 5xx; any other 4xx fails at once. The API key goes only into the ``Authorization`` header: it is excluded from the
@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import httpx
+import aiohttp
 from PIL import Image
 
 T = TypeVar("T")
@@ -65,59 +65,57 @@ def is_retryable_status(status: int) -> bool:
 
 
 class OpenAIChat:
-    """Posts chat-completion bodies to ``{base_url}/chat/completions`` with retries (one client per event loop)."""
+    """Posts chat-completion bodies to ``{base_url}/chat/completions`` with retries (one session per event loop)."""
 
-    def __init__(self, settings: ChatSettings, concurrency: int | None = None,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:  # fmt: skip
-        self.settings, self.concurrency, self._transport = settings, concurrency, transport
+    def __init__(self, settings: ChatSettings, concurrency: int | None = None) -> None:
+        self.settings, self.concurrency = settings, concurrency
         self.url = settings.base_url.rstrip("/") + "/chat/completions"
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._client: httpx.AsyncClient | None = None
+        self._session: aiohttp.ClientSession | None = None
         self._gate: asyncio.Semaphore | None = None
 
-    def _bind_to_running_loop(self) -> httpx.AsyncClient:
-        """The client (and semaphore) of the running loop, created on first use in that loop."""
+    def _bind_to_running_loop(self) -> aiohttp.ClientSession:
+        """The session (and semaphore) of the running loop, created on first use in that loop."""
         loop = asyncio.get_running_loop()
-        if self._loop is not loop or self._client is None:
-            key = self.settings.api_key
-            limits = httpx.Limits(max_connections=self.concurrency) if self.concurrency else httpx.Limits()
-            self._client = httpx.AsyncClient(
+        if self._loop is not loop or self._session is None:
+            key, limit = self.settings.api_key, self.concurrency or 100
+            self._session = aiohttp.ClientSession(
                 headers={"Authorization": f"Bearer {key}"} if key else {},
-                timeout=self.settings.timeout_s, limits=limits, transport=self._transport,
-            )  # fmt: skip
+                timeout=aiohttp.ClientTimeout(total=self.settings.timeout_s),
+                connector=aiohttp.TCPConnector(limit=limit, limit_per_host=limit),
+            )
             self._gate = asyncio.Semaphore(self.concurrency) if self.concurrency else None
             self._loop = loop
-        return self._client
+        return self._session
 
-    async def post_chat(self, body: dict[str, Any], parse: Callable[[dict[str, Any]], T] = lambda reply: reply) -> T:
+    async def post_chat(self, body: dict[str, Any], parse: Callable[[Any], T] = lambda reply: reply) -> T:
         """``parse`` of the first usable reply; :class:`ChatGaveUp` once the retries are spent, :class:`ChatRefused`
         at once on a refused request. ``parse`` may raise :class:`RetryableError` to retry a garbled reply."""
-        client, settings = self._bind_to_running_loop(), self.settings
+        session, settings = self._bind_to_running_loop(), self.settings
         for attempt in range(settings.retries + 1):
             if attempt:
                 await asyncio.sleep(settings.backoff_s * 2 ** (attempt - 1))
             try:
                 async with self._gate or contextlib.nullcontext():
-                    return parse(await self._post_once(client, body))
+                    return parse(await self._post_once(session, body))
             except RetryableError as error:
                 last_error = error
         raise ChatGaveUp(self.url, settings.retries + 1, last_error)
 
-    async def _post_once(self, client: httpx.AsyncClient, body: dict[str, Any]) -> Any:
+    async def _post_once(self, session: aiohttp.ClientSession, body: dict[str, Any]) -> Any:
         """One attempt: the reply's JSON, or :class:`RetryableError` / :class:`ChatRefused`."""
         try:
-            async with asyncio.timeout(self.settings.timeout_s):
-                response = await client.post(self.url, json=body)
-        except (TimeoutError, httpx.TimeoutException) as error:
+            async with session.post(self.url, json=body) as response:
+                if is_retryable_status(response.status):
+                    raise RetryableError(f"HTTP {response.status}")
+                if response.status >= 400:
+                    detail = self._redact((await response.text())[:300])
+                    raise ChatRefused(self.url, response.status, detail)
+                return await response.json(content_type=None)
+        except asyncio.TimeoutError as error:
             raise RetryableError(f"no reply within timeout_s={self.settings.timeout_s}") from error
-        except httpx.TransportError as error:
+        except aiohttp.ClientError as error:
             raise RetryableError(f"connection failed: {type(error).__name__}: {error}") from error
-        if is_retryable_status(response.status_code):
-            raise RetryableError(f"HTTP {response.status_code}")
-        if response.status_code >= 400:
-            raise ChatRefused(self.url, response.status_code, self._redact(response.text[:300]))
-        try:
-            return response.json()
         except ValueError as error:
             raise RetryableError("reply body is not JSON") from error
 
@@ -127,10 +125,10 @@ class OpenAIChat:
         return text.replace(key, "***") if key else text
 
     async def close(self) -> None:
-        """Close the client (call from the loop that used it)."""
-        if self._client is not None:
-            await self._client.aclose()
-        self._loop = self._client = self._gate = None
+        """Close the session (call from the loop that used it)."""
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._loop = self._session = self._gate = None
 
 
 def data_url(image: bytes | Image.Image) -> str:

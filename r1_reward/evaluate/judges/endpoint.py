@@ -1,8 +1,9 @@
 """The trained reward model as a judge behind any OpenAI-compatible ``/v1/chat/completions`` endpoint.
 
-The transport is :mod:`r1_reward.openai_chat` (one client per judge on one event loop, reused for every batch; at
-most ``concurrency`` requests in flight; timeouts and retries with exponential backoff). Each request
-asks for ``n = k`` choices; a server that returns fewer gets follow-up requests for the rest. The answer token's
+It keeps its own ``httpx`` client (its tests inject an ``httpx`` mock transport; the shared aiohttp transport in
+:mod:`r1_reward.openai_chat` gives it the retry rule and image parts): one ``httpx.AsyncClient`` per judge on one
+event loop, reused for every batch; at most ``concurrency`` requests in flight; timeouts and retries with
+exponential backoff (``asyncio.sleep``, never a blocking sleep). Each request asks for ``n = k`` choices; a server that returns fewer gets follow-up requests for the rest. The answer token's
 probability comes from ``logprobs`` when the server returns them.
 """
 
@@ -18,7 +19,7 @@ from r1_reward.evaluate.items import Presentation
 from r1_reward.evaluate.judges import media
 from r1_reward.evaluate.judges.base import Sample, answer_char_offset, token_index_at
 from r1_reward.evaluate.judges.shared import judge_prompt, parse_verdict
-from r1_reward.openai_chat import ChatGaveUp, ChatSettings, OpenAIChat, image_part
+from r1_reward.openai_chat import image_part, is_retryable_status
 
 
 class EndpointJudge:
@@ -46,9 +47,13 @@ class EndpointJudge:
                 "--base-url is unset: point it at an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1"
             )
         self.model, self.media_root, self.temperature, self.max_tokens = model, media_root, temperature, max_tokens
-        settings = ChatSettings(base_url, model, os.environ.get(api_key_env) or None, timeout_s, retries, backoff_s)
-        self._chat = OpenAIChat(settings, concurrency=concurrency, transport=transport)
+        self.retries, self.backoff_s, self.concurrency = retries, backoff_s, concurrency
+        key = os.environ.get(api_key_env, "")
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
         self._loop = asyncio.new_event_loop()
+        self._client = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"), headers=headers, timeout=timeout_s, transport=transport
+        )
 
     def _messages(self, p: Presentation) -> list[dict[str, Any]]:
         images = media.load_frames(p.item, self.media_root)
@@ -56,14 +61,24 @@ class EndpointJudge:
         return [{"role": "user", "content": [*content, {"type": "text", "text": judge_prompt(p)}]}]
 
     async def _post(self, body: dict[str, Any]) -> dict[str, Any]:
-        try:
-            return await self._chat.post_chat(body)
-        except ChatGaveUp as error:
-            raise RuntimeError(
-                f"judge endpoint failed after {error.attempts} tries: {error.last_error}; is the server up?"
-            ) from error
+        for attempt in range(self.retries + 1):
+            try:
+                response = await self._client.post("/chat/completions", json=body)
+                if not is_retryable_status(response.status_code):
+                    response.raise_for_status()
+                    return response.json()
+                error: Exception = httpx.HTTPStatusError(
+                    f"status {response.status_code}", request=response.request, response=response
+                )
+            except (httpx.TransportError, httpx.TimeoutException) as exc:
+                error = exc
+            if attempt < self.retries:
+                await asyncio.sleep(self.backoff_s * 2**attempt)
+        raise RuntimeError(
+            f"judge endpoint failed after {self.retries + 1} tries: {error}; is the server up?"
+        ) from error
 
-    async def _one(self, p: Presentation, k: int) -> list[Sample]:
+    async def _one(self, p: Presentation, k: int, gate: asyncio.Semaphore) -> list[Sample]:
         temperature = self.temperature if self.temperature is not None else (1.0 if k > 1 else 0.0)
         messages, samples = self._messages(p), []
         while len(samples) < k:
@@ -75,21 +90,23 @@ class EndpointJudge:
                 "max_tokens": self.max_tokens,
                 "logprobs": True,
             }
-            reply = await self._post(body)
+            async with gate:
+                reply = await self._post(body)
             samples += [choice_sample(c) for c in reply.get("choices", [])][: k - len(samples)]
             if not reply.get("choices"):
                 raise RuntimeError(f"judge endpoint returned no choices for {p.item.key}: {str(reply)[:200]}")
         return samples
 
     async def _all(self, batch: list[Presentation], k: int) -> list[list[Sample]]:
-        return list(await asyncio.gather(*(self._one(p, k) for p in batch)))
+        gate = asyncio.Semaphore(self.concurrency)
+        return list(await asyncio.gather(*(self._one(p, k, gate) for p in batch)))
 
     def judge(self, batch: list[Presentation], k: int) -> list[list[Sample]]:
         return self._loop.run_until_complete(self._all(batch, k))
 
     def close(self) -> None:
         """Close the HTTP client and its event loop."""
-        self._loop.run_until_complete(self._chat.close())
+        self._loop.run_until_complete(self._client.aclose())
         self._loop.close()
 
 
