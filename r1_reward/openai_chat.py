@@ -12,7 +12,7 @@ import asyncio
 import base64
 import contextlib
 import io
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -46,8 +46,10 @@ class ChatRefused(ChatError):
     """The server refused the request (HTTP 4xx other than 408/409/429): retrying will not help."""
 
     def __init__(self, url: str, status: int, detail: str) -> None:
-        super().__init__(f"{url} answered HTTP {status}: {detail} (a refused request fails again on retry: "
-                         "check the model name and the API key)")
+        super().__init__(
+            f"{url} answered HTTP {status}: {detail} (a refused request fails again on retry: "
+            "check the model name and the API key)"
+        )
         self.status, self.detail = status, detail
 
 
@@ -62,6 +64,19 @@ class ChatGaveUp(ChatError):
 def is_retryable_status(status: int) -> bool:
     """Request timeout, conflict, rate limit and server errors are worth another attempt."""
     return status in (408, 409, 429) or status >= 500
+
+
+async def with_retries(attempt: Callable[[], Awaitable[T]], url: str, retries: int, backoff_s: float) -> T:
+    """``attempt()`` until it succeeds, at most ``retries + 1`` times, sleeping ``backoff_s * 2**n`` (without blocking
+    the loop) after the n-th :class:`RetryableError`; then :class:`ChatGaveUp`. Other errors pass straight through."""
+    for tried in range(retries + 1):
+        if tried:
+            await asyncio.sleep(backoff_s * 2 ** (tried - 1))
+        try:
+            return await attempt()
+        except RetryableError as error:
+            last_error = error
+    raise ChatGaveUp(url, retries + 1, last_error)
 
 
 class OpenAIChat:
@@ -91,16 +106,13 @@ class OpenAIChat:
     async def post_chat(self, body: dict[str, Any], parse: Callable[[Any], T] = lambda reply: reply) -> T:
         """``parse`` of the first usable reply; :class:`ChatGaveUp` once the retries are spent, :class:`ChatRefused`
         at once on a refused request. ``parse`` may raise :class:`RetryableError` to retry a garbled reply."""
-        session, settings = self._bind_to_running_loop(), self.settings
-        for attempt in range(settings.retries + 1):
-            if attempt:
-                await asyncio.sleep(settings.backoff_s * 2 ** (attempt - 1))
-            try:
-                async with self._gate or contextlib.nullcontext():
-                    return parse(await self._post_once(session, body))
-            except RetryableError as error:
-                last_error = error
-        raise ChatGaveUp(self.url, settings.retries + 1, last_error)
+        session = self._bind_to_running_loop()
+
+        async def attempt() -> T:
+            async with self._gate or contextlib.nullcontext():
+                return parse(await self._post_once(session, body))
+
+        return await with_retries(attempt, self.url, self.settings.retries, self.settings.backoff_s)
 
     async def _post_once(self, session: aiohttp.ClientSession, body: dict[str, Any]) -> Any:
         """One attempt: the reply's JSON, or :class:`RetryableError` / :class:`ChatRefused`."""

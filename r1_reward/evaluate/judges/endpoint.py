@@ -1,9 +1,9 @@
 """The trained reward model as a judge behind any OpenAI-compatible ``/v1/chat/completions`` endpoint.
 
-It keeps its own ``httpx`` client (its tests inject an ``httpx`` mock transport; the shared aiohttp transport in
-:mod:`r1_reward.openai_chat` gives it the retry rule and image parts): one ``httpx.AsyncClient`` per judge on one
-event loop, reused for every batch; at most ``concurrency`` requests in flight; timeouts and retries with
-exponential backoff (``asyncio.sleep``, never a blocking sleep). Each request asks for ``n = k`` choices; a server that returns fewer gets follow-up requests for the rest. The answer token's
+It keeps its own ``httpx.AsyncClient`` (its tests inject an ``httpx`` mock transport), one per judge on one event
+loop, reused for every batch, with at most ``concurrency`` requests in flight; which failures are retried, the
+exponential backoff and the image parts come from the shared :mod:`r1_reward.openai_chat`. Each request asks for
+``n = k`` choices; a server that returns fewer gets follow-up requests for the rest. The answer token's
 probability comes from ``logprobs`` when the server returns them.
 """
 
@@ -19,7 +19,7 @@ from r1_reward.evaluate.items import Presentation
 from r1_reward.evaluate.judges import media
 from r1_reward.evaluate.judges.base import Sample, answer_char_offset, token_index_at
 from r1_reward.evaluate.judges.shared import judge_prompt, parse_verdict
-from r1_reward.openai_chat import image_part, is_retryable_status
+from r1_reward.openai_chat import ChatGaveUp, RetryableError, image_part, is_retryable_status, with_retries
 
 
 class EndpointJudge:
@@ -61,22 +61,22 @@ class EndpointJudge:
         return [{"role": "user", "content": [*content, {"type": "text", "text": judge_prompt(p)}]}]
 
     async def _post(self, body: dict[str, Any]) -> dict[str, Any]:
-        for attempt in range(self.retries + 1):
-            try:
-                response = await self._client.post("/chat/completions", json=body)
-                if not is_retryable_status(response.status_code):
-                    response.raise_for_status()
-                    return response.json()
-                error: Exception = httpx.HTTPStatusError(
-                    f"status {response.status_code}", request=response.request, response=response
-                )
-            except (httpx.TransportError, httpx.TimeoutException) as exc:
-                error = exc
-            if attempt < self.retries:
-                await asyncio.sleep(self.backoff_s * 2**attempt)
-        raise RuntimeError(
-            f"judge endpoint failed after {self.retries + 1} tries: {error}; is the server up?"
-        ) from error
+        try:
+            return await with_retries(lambda: self._post_once(body), "judge endpoint", self.retries, self.backoff_s)
+        except ChatGaveUp as error:
+            raise RuntimeError(
+                f"judge endpoint failed after {error.attempts} tries: {error.last_error}; is the server up?"
+            ) from error
+
+    async def _post_once(self, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            response = await self._client.post("/chat/completions", json=body)
+        except (httpx.TransportError, httpx.TimeoutException) as error:
+            raise RetryableError(f"{type(error).__name__}: {error}") from error
+        if is_retryable_status(response.status_code):
+            raise RetryableError(f"status {response.status_code}")
+        response.raise_for_status()
+        return response.json()
 
     async def _one(self, p: Presentation, k: int, gate: asyncio.Semaphore) -> list[Sample]:
         temperature = self.temperature if self.temperature is not None else (1.0 if k > 1 else 0.0)
