@@ -1,11 +1,10 @@
-"""The one HTTP transport to OpenAI-compatible ``/chat/completions`` servers, shared by the cold-start annotator, the
-consistency judge and the evaluation endpoint judge (each keeps its own payloads and reply parsing).
+"""The one HTTP transport to OpenAI-compatible ``/chat/completions`` servers, used by the cold-start annotator and the
+consistency judge, which keep their own payloads and reply parsing. The evaluation endpoint judge keeps its httpx
+client (its tests inject an httpx mock transport) and shares the retry loop, the retry rule and the image parts.
 
-One ``aiohttp.ClientSession`` per instance, created on first use inside the running event loop and reused for every
-request; optional bounded concurrency; a total timeout per attempt; retries with exponential backoff
-(``asyncio.sleep``, never a blocking sleep) on timeouts, connection errors, non-JSON bodies and HTTP 408, 409, 429,
-5xx; any other 4xx fails at once. The API key goes only into the ``Authorization`` header: it is excluded from the
-settings' repr and never written into an error.
+One aiohttp session per event loop, reused; optional bounded concurrency; a total timeout per attempt; retries with
+exponential backoff (``asyncio.sleep``) on timeouts, connection errors, non-JSON bodies and HTTP 408, 409, 429, 5xx;
+any other 4xx fails at once. The API key goes only into the ``Authorization`` header, never into a repr or error.
 """
 
 import asyncio
@@ -46,18 +45,15 @@ class ChatRefused(ChatError):
     """The server refused the request (HTTP 4xx other than 408/409/429): retrying will not help."""
 
     def __init__(self, url: str, status: int, detail: str) -> None:
-        super().__init__(
-            f"{url} answered HTTP {status}: {detail} (a refused request fails again on retry: "
-            "check the model name and the API key)"
-        )
-        self.status, self.detail = status, detail
+        super().__init__(f"{url} answered HTTP {status}: {detail} (no retry: check the model name and the API key)")
+        self.status = status
 
 
 class ChatGaveUp(ChatError):
     """Every attempt failed with a retryable error; ``last_error`` says how the last one failed."""
 
     def __init__(self, url: str, attempts: int, last_error: RetryableError) -> None:
-        super().__init__(f"{url} still failing after {attempts} tries: {last_error}")
+        super().__init__(f"{url} failed after {attempts} tries: {last_error}; is the server up?")
         self.attempts, self.last_error = attempts, last_error
 
 
@@ -121,8 +117,8 @@ class OpenAIChat:
                 if is_retryable_status(response.status):
                     raise RetryableError(f"HTTP {response.status}")
                 if response.status >= 400:
-                    detail = self._redact((await response.text())[:300])
-                    raise ChatRefused(self.url, response.status, detail)
+                    detail, key = (await response.text())[:300], self.settings.api_key
+                    raise ChatRefused(self.url, response.status, detail.replace(key, "***") if key else detail)
                 return await response.json(content_type=None)
         except asyncio.TimeoutError as error:
             raise RetryableError(f"no reply within timeout_s={self.settings.timeout_s}") from error
@@ -130,11 +126,6 @@ class OpenAIChat:
             raise RetryableError(f"connection failed: {type(error).__name__}: {error}") from error
         except ValueError as error:
             raise RetryableError("reply body is not JSON") from error
-
-    def _redact(self, text: str) -> str:
-        """``text`` with the API key blanked, in case a server echoes it back."""
-        key = self.settings.api_key
-        return text.replace(key, "***") if key else text
 
     async def close(self) -> None:
         """Close the session (call from the loop that used it)."""

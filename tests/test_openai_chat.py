@@ -84,7 +84,7 @@ def test_timeout_is_retried_then_gives_up_with_a_clear_error() -> None:
     with pytest.raises(ChatGaveUp) as raised:
         asyncio.run(post(server, retries=1))
     assert server.requests == 2 and raised.value.attempts == 2
-    assert "still failing after 2 tries" in str(raised.value) and "timeout_s=0.3" in str(raised.value)
+    assert "failed after 2 tries" in str(raised.value) and "timeout_s=0.3" in str(raised.value)
     assert KEY not in str(raised.value) and KEY not in repr(raised.value)
 
 

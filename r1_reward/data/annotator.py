@@ -8,11 +8,11 @@ builds the annotator's request and reads its reply.
 from dataclasses import dataclass, field
 
 from r1_reward.data.schema import IMAGE_PLACEHOLDER
-from r1_reward.openai_chat import ChatError, ChatSettings, OpenAIChat, image_part
+from r1_reward.openai_chat import ChatSettings, OpenAIChat, image_part
 
 
 class AnnotatorError(RuntimeError):
-    """The endpoint refused a request in a way retrying will not fix."""
+    """The endpoint's reply is not a chat completion."""
 
 
 @dataclass(frozen=True)
@@ -63,10 +63,7 @@ class ChatClient:
             "temperature": self.endpoint.temperature,
             "max_tokens": self.endpoint.max_tokens,
         }
-        try:
-            payload = await self._chat.post_chat(body)
-        except ChatError as error:
-            raise AnnotatorError(str(error)) from error
+        payload = await self._chat.post_chat(body)  # ChatGaveUp / ChatRefused say what failed
         try:
             return payload["choices"][0]["message"]["content"] or ""
         except (KeyError, IndexError, TypeError) as error:

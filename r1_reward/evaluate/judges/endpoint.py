@@ -10,6 +10,7 @@ probability comes from ``logprobs`` when the server returns them.
 import asyncio
 import math
 import os
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from r1_reward.evaluate.items import Presentation
 from r1_reward.evaluate.judges import media
 from r1_reward.evaluate.judges.base import Sample, answer_char_offset, token_index_at
 from r1_reward.evaluate.judges.shared import judge_prompt, parse_verdict
-from r1_reward.openai_chat import ChatGaveUp, RetryableError, image_part, is_retryable_status, with_retries
+from r1_reward.openai_chat import RetryableError, image_part, is_retryable_status, with_retries
 
 
 class EndpointJudge:
@@ -50,7 +51,7 @@ class EndpointJudge:
         self.retries, self.backoff_s, self.concurrency = retries, backoff_s, concurrency
         key = os.environ.get(api_key_env, "")
         headers = {"Authorization": f"Bearer {key}"} if key else {}
-        self._loop = asyncio.new_event_loop()
+        self._loop, self.url = asyncio.new_event_loop(), f"judge endpoint {base_url.rstrip('/')}/chat/completions"
         self._client = httpx.AsyncClient(
             base_url=base_url.rstrip("/"), headers=headers, timeout=timeout_s, transport=transport
         )
@@ -59,14 +60,6 @@ class EndpointJudge:
         images = media.load_frames(p.item, self.media_root)
         content = [image_part(img) for img in images]
         return [{"role": "user", "content": [*content, {"type": "text", "text": judge_prompt(p)}]}]
-
-    async def _post(self, body: dict[str, Any]) -> dict[str, Any]:
-        try:
-            return await with_retries(lambda: self._post_once(body), "judge endpoint", self.retries, self.backoff_s)
-        except ChatGaveUp as error:
-            raise RuntimeError(
-                f"judge endpoint failed after {error.attempts} tries: {error.last_error}; is the server up?"
-            ) from error
 
     async def _post_once(self, body: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -91,7 +84,7 @@ class EndpointJudge:
                 "logprobs": True,
             }
             async with gate:
-                reply = await self._post(body)
+                reply = await with_retries(partial(self._post_once, body), self.url, self.retries, self.backoff_s)
             samples += [choice_sample(c) for c in reply.get("choices", [])][: k - len(samples)]
             if not reply.get("choices"):
                 raise RuntimeError(f"judge endpoint returned no choices for {p.item.key}: {str(reply)[:200]}")
