@@ -33,9 +33,3 @@ def to_processor_messages(messages: list[dict]) -> tuple[list[dict], list[Image.
         converted.append({"role": message["role"], "content": parts})
     return converted, images
 
-
-def to_data_url(image: Image.Image) -> str:
-    """PNG data URL of an image (what clients put into ``image_url.url``)."""
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()

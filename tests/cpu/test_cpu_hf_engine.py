@@ -8,9 +8,9 @@ import pytest
 import torch
 from PIL import Image
 
-from r1_reward.cpu.chat_format import to_data_url
 from r1_reward.cpu.hf_engine import HFEngine, Request
 from r1_reward.cpu.hf_rollout import HFServer
+from r1_reward.openai_chat import data_url as to_data_url
 
 
 @pytest.fixture(scope="module")

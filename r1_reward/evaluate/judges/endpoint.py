@@ -1,14 +1,16 @@
 """The trained reward model as a judge behind any OpenAI-compatible ``/v1/chat/completions`` endpoint.
 
-One ``httpx.AsyncClient`` per judge on one event loop, reused for every batch; at most ``concurrency`` requests in
-flight; timeouts and retries with exponential backoff (``asyncio.sleep``, never a blocking sleep). Each request
-asks for ``n = k`` choices; a server that returns fewer gets follow-up requests for the rest. The answer token's
+It keeps its own ``httpx.AsyncClient`` (its tests inject an ``httpx`` mock transport), one per judge on one event
+loop, reused for every batch, with at most ``concurrency`` requests in flight; which failures are retried, the
+exponential backoff and the image parts come from the shared :mod:`r1_reward.openai_chat`. Each request asks for
+``n = k`` choices; a server that returns fewer gets follow-up requests for the rest. The answer token's
 probability comes from ``logprobs`` when the server returns them.
 """
 
 import asyncio
 import math
 import os
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +20,7 @@ from r1_reward.evaluate.items import Presentation
 from r1_reward.evaluate.judges import media
 from r1_reward.evaluate.judges.base import Sample, answer_char_offset, token_index_at
 from r1_reward.evaluate.judges.shared import judge_prompt, parse_verdict
-
-RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+from r1_reward.openai_chat import RetryableError, image_part, is_retryable_status, with_retries
 
 
 class EndpointJudge:
@@ -50,33 +51,25 @@ class EndpointJudge:
         self.retries, self.backoff_s, self.concurrency = retries, backoff_s, concurrency
         key = os.environ.get(api_key_env, "")
         headers = {"Authorization": f"Bearer {key}"} if key else {}
-        self._loop = asyncio.new_event_loop()
+        self._loop, self.url = asyncio.new_event_loop(), f"judge endpoint {base_url.rstrip('/')}/chat/completions"
         self._client = httpx.AsyncClient(
             base_url=base_url.rstrip("/"), headers=headers, timeout=timeout_s, transport=transport
         )
 
     def _messages(self, p: Presentation) -> list[dict[str, Any]]:
         images = media.load_frames(p.item, self.media_root)
-        content = [{"type": "image_url", "image_url": {"url": media.data_url(img)}} for img in images]
+        content = [image_part(img) for img in images]
         return [{"role": "user", "content": [*content, {"type": "text", "text": judge_prompt(p)}]}]
 
-    async def _post(self, body: dict[str, Any]) -> dict[str, Any]:
-        for attempt in range(self.retries + 1):
-            try:
-                response = await self._client.post("/chat/completions", json=body)
-                if response.status_code not in RETRY_STATUS:
-                    response.raise_for_status()
-                    return response.json()
-                error: Exception = httpx.HTTPStatusError(
-                    f"status {response.status_code}", request=response.request, response=response
-                )
-            except (httpx.TransportError, httpx.TimeoutException) as exc:
-                error = exc
-            if attempt < self.retries:
-                await asyncio.sleep(self.backoff_s * 2**attempt)
-        raise RuntimeError(
-            f"judge endpoint failed after {self.retries + 1} tries: {error}; is the server up?"
-        ) from error
+    async def _post_once(self, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            response = await self._client.post("/chat/completions", json=body)
+        except (httpx.TransportError, httpx.TimeoutException) as error:
+            raise RetryableError(f"{type(error).__name__}: {error}") from error
+        if is_retryable_status(response.status_code):
+            raise RetryableError(f"status {response.status_code}")
+        response.raise_for_status()
+        return response.json()
 
     async def _one(self, p: Presentation, k: int, gate: asyncio.Semaphore) -> list[Sample]:
         temperature = self.temperature if self.temperature is not None else (1.0 if k > 1 else 0.0)
@@ -91,7 +84,7 @@ class EndpointJudge:
                 "logprobs": True,
             }
             async with gate:
-                reply = await self._post(body)
+                reply = await with_retries(partial(self._post_once, body), self.url, self.retries, self.backoff_s)
             samples += [choice_sample(c) for c in reply.get("choices", [])][: k - len(samples)]
             if not reply.get("choices"):
                 raise RuntimeError(f"judge endpoint returned no choices for {p.item.key}: {str(reply)[:200]}")

@@ -4,8 +4,6 @@ Image items hold one image path; MM-RLHF video items hold a folder of frames (re
 A missing file stops the run with an error that names it, before any judging starts.
 """
 
-import base64
-import io
 from pathlib import Path
 
 from PIL import Image
@@ -46,9 +44,3 @@ def load_frames(item: BenchItem, media_root: str | Path | None, max_frames: int 
             frames.append(path)
     return [Image.open(p).convert("RGB") for p in frames]
 
-
-def data_url(image: Image.Image) -> str:
-    """A PNG data URL, as OpenAI-compatible chat endpoints accept in ``image_url``."""
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
