@@ -97,9 +97,13 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"])
     parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     tensors = make_tensors(args.device, getattr(torch, args.dtype))
-    print(f"device={args.device} dtype={args.dtype} shape=({BATCH} x {LENGTH}) repeats={args.repeats}")
+    print(f"device={args.device} dtype={args.dtype} shape=({BATCH} x {LENGTH}) repeats={args.repeats} "
+          f"threads={torch.get_num_threads()}")
     rows = [
         ("loss fwd+bwd stable_reinforce / vanilla", 1.05,
          ratio(loss_step("stable_reinforce", tensors, args.device), loss_step("vanilla", tensors, args.device),

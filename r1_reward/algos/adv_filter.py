@@ -76,18 +76,19 @@ def compute_stable_reinforce_advantage(
     else:
         advantages, returns = compute_reinforce_plus_plus_outcome_advantage(token_level_rewards, response_mask, config)
     if threshold is None:
-        _record(torch.zeros_like(response_mask, dtype=torch.bool), response_mask)
+        _record(torch.zeros_like(response_mask[:, 0]), response_mask)
         return advantages, returns
-    outliers = (advantages.abs() > threshold) & response_mask.bool()
-    _record(outliers, response_mask)
-    return advantages.masked_fill(outliers, 0.0), returns
+    # Both verl estimators return zeros on padding, so |z| > threshold never selects a padding token.
+    outliers = advantages.abs() > threshold
+    _record(outliers.sum(-1), response_mask)
+    return advantages.masked_fill_(outliers, 0.0), returns
 
 
-def _record(outliers: torch.Tensor, response_mask: torch.Tensor) -> None:
+def _record(outliers_per_sample: torch.Tensor, response_mask: torch.Tensor) -> None:
     """Store the fraction of samples (any token) and of tokens whose advantage was zeroed."""
-    valid_samples = response_mask.sum(-1) > 0
-    n_samples = max(int(valid_samples.sum()), 1)
-    n_tokens = max(int(response_mask.sum()), 1)
+    valid_per_sample = response_mask.sum(-1)
+    n_samples = max(int((valid_per_sample > 0).sum()), 1)
+    n_tokens = max(int(valid_per_sample.sum()), 1)
     _last_metrics.clear()
-    _last_metrics["adv_filter/filtered_frac"] = int(outliers.any(-1).sum()) / n_samples
-    _last_metrics["adv_filter/filtered_token_frac"] = int(outliers.sum()) / n_tokens
+    _last_metrics["adv_filter/filtered_frac"] = int((outliers_per_sample > 0).sum()) / n_samples
+    _last_metrics["adv_filter/filtered_token_frac"] = int(outliers_per_sample.sum()) / n_tokens
