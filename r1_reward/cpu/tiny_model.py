@@ -118,12 +118,12 @@ def _token_ids(tokenizer: Qwen2Tokenizer) -> dict[str, int]:
 
 
 def _text_sizes(vocab_size: int) -> dict:
-    """Decoder sizes shared by both models: hidden 64, 2 layers, 4 heads of 16 (2 KV heads)."""
+    """Decoder sizes shared by both models: hidden 128, 4 layers, 4 heads of 32 (2 KV heads)."""
     return {
         "vocab_size": vocab_size,
-        "hidden_size": 64,
-        "intermediate_size": 128,
-        "num_hidden_layers": 2,
+        "hidden_size": 128,
+        "intermediate_size": 256,
+        "num_hidden_layers": 4,
         "num_attention_heads": 4,
         "num_key_value_heads": 2,
         "max_position_embeddings": 4096,
@@ -135,9 +135,9 @@ def build_vl_model(tokenizer: Qwen2Tokenizer, seed: int) -> Qwen2_5_VLForConditi
     """Random Qwen2.5-VL: 2-block ViT (hidden 32) → 2-layer decoder; M-RoPE sections sum to head_dim/2 = 8."""
     ids = _token_ids(tokenizer)
     text = _text_sizes(len(tokenizer)) | {k: ids[k] for k in ("bos_token_id", "eos_token_id", "pad_token_id")}
-    text["rope_parameters"] = {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [2, 3, 3]}
+    text["rope_parameters"] = {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [4, 6, 6]}
     vision = {
-        "depth": 2, "hidden_size": 32, "intermediate_size": 64, "num_heads": 2, "out_hidden_size": 64,
+        "depth": 2, "hidden_size": 32, "intermediate_size": 64, "num_heads": 2, "out_hidden_size": 128,
         "patch_size": PATCH, "spatial_merge_size": MERGE, "window_size": IMAGE_SIDE, "fullatt_block_indexes": [1],
     }  # fmt: skip
     config = Qwen2_5_VLConfig(
