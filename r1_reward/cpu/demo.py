@@ -92,7 +92,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--train", type=int, default=512, help="toy training pairs (even)")
     parser.add_argument("--test", type=int, default=16, help="held-out toy pairs (even)")
     parser.add_argument("--kinds", default="colour", help=f"comma-separated toy question kinds from {toy.KINDS}")
-    parser.add_argument("--sft-steps", type=int, default=200, help="SFT optimizer steps (batch 8)")
+    parser.add_argument("--sft-steps", type=int, default=120, help="SFT optimizer steps (batch 8)")
     parser.add_argument("--rl-steps", type=int, default=20, help="RL steps (batch 8)")
     parser.add_argument("--seed", type=int, default=0)
     return parser.parse_args()
