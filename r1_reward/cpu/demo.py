@@ -58,7 +58,8 @@ def cold_start(out: Path, steps: int, env: dict[str, str]) -> Path:
     argv = [sys.executable, "-m", "r1_reward.cpu.sft_cpu", "+profile=cpu_tiny",
             f"data.train_files={out / 'data' / 'sft_train.parquet'}", f"model.path={out / 'model' / 'vl'}",
             f"trainer.total_training_steps={steps}", f"trainer.default_local_dir={out / 'sft'}",
-            "trainer.total_epochs=100", f"trainer.save_freq={steps}", "optim.lr=3e-3"]  # fmt: skip
+            "trainer.total_epochs=100", f"trainer.save_freq={steps}", "optim.lr=1e-3",
+            "data.train_batch_size=8", "data.micro_batch_size_per_gpu=8"]  # fmt: skip
     run_logged(namespaced(argv), out / "sft.log", env)
     return out / "sft" / f"global_step_{steps}" / "huggingface"
 
@@ -88,10 +89,10 @@ def sparkline(values: list[float]) -> str:
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Tiny R1-Reward pipeline on CPU: SFT → StableReinforce → accuracy.")
     parser.add_argument("--out", default="outputs/demo", help="folder for model, data, checkpoints, logs")
-    parser.add_argument("--train", type=int, default=64, help="toy training pairs (even)")
+    parser.add_argument("--train", type=int, default=512, help="toy training pairs (even)")
     parser.add_argument("--test", type=int, default=16, help="held-out toy pairs (even)")
     parser.add_argument("--kinds", default="colour", help=f"comma-separated toy question kinds from {toy.KINDS}")
-    parser.add_argument("--sft-steps", type=int, default=40, help="SFT optimizer steps (batch 4)")
+    parser.add_argument("--sft-steps", type=int, default=120, help="SFT optimizer steps (batch 8)")
     parser.add_argument("--rl-steps", type=int, default=20, help="RL steps (batch 8)")
     parser.add_argument("--seed", type=int, default=0)
     return parser.parse_args()

@@ -106,10 +106,23 @@ def user_turn(pair: ToyPair) -> dict:
     return {"role": "user", "content": "<image>" + build_prompt(pair.question, pair.answer1, pair.answer2)}
 
 
+def key_word(response: str) -> str:
+    """The word a toy response turns on (its colour, shape or number): the last word, without the full stop."""
+    return response.rstrip(".").split()[-1]
+
+
 def cold_start_target(pair: ToyPair) -> str:
-    """A short correct reasoning and answer in the R1-Reward output format."""
-    right = pair.answer1 if pair.label == "1" else pair.answer2
-    reasoning = f"The image shows {pair.description}. Response {pair.label} says: {right} That is correct."
+    """A short correct reasoning and answer in the R1-Reward output format.
+
+    The reasoning is a chain of steps each easy for a tiny model: name what the image shows (the asked-about word
+    first), copy the key word of each response, then pick the response whose word matches the image's.
+    """
+    shown = {"colour": 1, "shape": 2, "count": 0}[pair.kind]
+    seen = pair.description.split()[shown].rstrip("s") if pair.kind == "shape" else pair.description.split()[shown]
+    reasoning = (
+        f"The image shows {seen}. Response 1 says {key_word(pair.answer1)}. "
+        f"Response 2 says {key_word(pair.answer2)}. Response {pair.label} matches."
+    )
     return f"<think>{reasoning}</think><answer>{pair.label}</answer>"
 
 

@@ -68,3 +68,22 @@ def test_written_parquet_has_verl_rl_and_sft_schema(tmp_path):
     # Held-out pairs are drawn from another seed: no test picture repeats a train picture.
     train_images = {r[0]["bytes"] for r in train["images"]}
     assert not train_images & {r[0]["bytes"] for r in test["images"]}
+
+
+@pytest.mark.parametrize(
+    ("kind", "description", "answer1", "answer2", "label", "seen", "word1", "word2"),
+    [
+        ("colour", "one red circle", "The shape is blue.", "The shape is red.", "2", "red", "blue", "red"),
+        ("shape", "one green square", "It is a square.", "It is a circle.", "1", "square", "square", "circle"),
+        ("count", "three blue circles", "There are four.", "There are three.", "2", "three", "four", "three"),
+    ],
+)
+def test_cold_start_target_names_the_image_word_both_responses_and_the_match(
+    kind, description, answer1, answer2, label, seen, word1, word2
+):
+    pair = toy.ToyPair(kind, "?", answer1, answer2, label, description, b"")
+    expected = (
+        f"<think>The image shows {seen}. Response 1 says {word1}. Response 2 says {word2}. "
+        f"Response {label} matches.</think><answer>{label}</answer>"
+    )
+    assert toy.cold_start_target(pair) == expected
