@@ -5,7 +5,7 @@ Transport (one reused client, per-request timeouts, retries with exponential bac
 builds the annotator's request and reads its reply.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from r1_reward.data.schema import IMAGE_PLACEHOLDER
 from r1_reward.openai_chat import ChatSettings, OpenAIChat, image_part
@@ -16,17 +16,14 @@ class AnnotatorError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class Endpoint:
-    """Where the annotator runs and how to call it (temperature 0 per §3.2)."""
+class Endpoint(ChatSettings):
+    """Where the annotator runs and how to call it: the shared transport settings, annotator defaults
+    (long generations: 300 s, 4 retries) and the sampling settings (temperature 0 per §3.2)."""
 
-    base_url: str
-    model: str
-    api_key: str | None = field(default=None, repr=False)
-    temperature: float = 0.0
-    max_tokens: int = 4096
     timeout_s: float = 300.0
     retries: int = 4
-    backoff_s: float = 1.0
+    temperature: float = 0.0
+    max_tokens: int = 4096
 
 
 def chat_content(text: str, images: list[bytes]) -> list[dict]:
@@ -48,8 +45,7 @@ class ChatClient:
 
     def __init__(self, endpoint: Endpoint) -> None:
         self.endpoint = endpoint
-        self._chat = OpenAIChat(ChatSettings(endpoint.base_url, endpoint.model, endpoint.api_key, endpoint.timeout_s,
-                                             endpoint.retries, endpoint.backoff_s))  # fmt: skip
+        self._chat = OpenAIChat(endpoint)
         self.url = self._chat.url
 
     async def close(self) -> None:

@@ -8,7 +8,7 @@ share one request; a reply that is not a yes/no verdict is retried like a timeou
 """
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from r1_reward.judge.base import JudgeError, JudgeRequest
@@ -17,16 +17,13 @@ from r1_reward.openai_chat import ChatGaveUp, ChatRefused, ChatSettings, OpenAIC
 
 
 @dataclass(frozen=True)
-class ChatJudgeSettings:
-    """Where the judge is and how hard to try; ``api_key`` is excluded from repr so it is never printed."""
+class ChatJudgeSettings(ChatSettings):
+    """The shared transport settings with the judge's defaults (short replies: 30 s, backoff 0.5 s), plus how many
+    checks may be in flight and how much of the reasoning the judge sees. ``api_key`` is never printed."""
 
-    base_url: str
-    model: str
-    api_key: str | None = field(default=None, repr=False)
-    concurrency: int = 64
     timeout_s: float = 30.0
-    max_retries: int = 3
     backoff_s: float = 0.5
+    concurrency: int = 64
     max_reasoning_chars: int = 4000
     max_tokens: int = 2
 
@@ -36,9 +33,7 @@ class ChatJudge:
 
     def __init__(self, settings: ChatJudgeSettings, name: str) -> None:
         self.settings, self.name = settings, name
-        transport = ChatSettings(settings.base_url, settings.model, settings.api_key, settings.timeout_s,
-                                 settings.max_retries, settings.backoff_s)  # fmt: skip
-        self._chat = OpenAIChat(transport, concurrency=settings.concurrency)
+        self._chat = OpenAIChat(settings, concurrency=settings.concurrency)
         self.url = self._chat.url
         self._loop: asyncio.AbstractEventLoop | None = None
         self._inflight: dict[str, asyncio.Future[bool]] = {}

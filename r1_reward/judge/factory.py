@@ -51,7 +51,7 @@ def _chat_settings(cfg: Mapping[str, Any], base_url: str, model: str) -> ChatJud
         api_key=os.environ.get(cfg.get("api_key_env") or "") or None,
         concurrency=int(cfg.get("concurrency", 64)),
         timeout_s=float(cfg.get("timeout_s", 30.0)),
-        max_retries=int(cfg.get("max_retries", 3)),
+        retries=int(cfg.get("max_retries", 3)),
         backoff_s=float(cfg.get("backoff_s", 0.5)),
         max_reasoning_chars=int(cfg.get("max_reasoning_chars", 4000)),
     )

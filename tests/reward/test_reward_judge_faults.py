@@ -49,7 +49,7 @@ FAULTS = [
 
 def settings(base_url: str, concurrency: int = 8) -> ChatJudgeSettings:
     return ChatJudgeSettings(base_url, "judge", api_key=SECRET, concurrency=concurrency, timeout_s=TIMEOUT_S,
-                             max_retries=RETRIES, backoff_s=BACKOFF_S)
+                             retries=RETRIES, backoff_s=BACKOFF_S)
 
 
 async def run_batch(behaviour: Behaviour, on_failure: str):
