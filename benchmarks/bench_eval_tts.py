@@ -19,7 +19,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from r1_reward.cpu import tiny_model  # noqa: E402
 from r1_reward.data import toy  # noqa: E402
 from r1_reward.evaluate import load_benchmark, presentations  # noqa: E402
-from r1_reward.evaluate.judges.hf import TransformersJudge  # noqa: E402
+from r1_reward.evaluate.models.hf import TransformersJudge  # noqa: E402
 
 
 def _best_times(fns: dict, repeats: int) -> dict[str, tuple[float, float]]:

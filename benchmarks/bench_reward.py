@@ -27,8 +27,8 @@ from tqdm import tqdm
 from r1_reward.judge.base import JudgeRequest
 from r1_reward.judge.chat import ChatJudge, ChatJudgeSettings
 from r1_reward.judge.prompt import judge_prompt, parse_verdict
+from r1_reward.parse import parse_output
 from r1_reward.reward.formula import RewardWeights, final_reward
-from r1_reward.reward.parse import parse_output
 from r1_reward.reward.scoring import score_outputs
 
 SPEEDUP_TARGET, IDEAL_TARGET = 20.0, 1.5

@@ -6,7 +6,8 @@ Named in ``VERL_USE_EXTERNAL_MODULES`` (which ``import verl`` reads in every pro
 
 # First: with VERL_PLATFORM=cpu, verl's platform must be registered before any verl module reads it.
 from r1_reward.cpu import plugin as cpu_plugin  # isort: skip
-from r1_reward.algos import adv_filter, pre_clip, trainer  # isort: skip
+from r1_reward.algos import adv_filter, pre_clip  # isort: skip
+from r1_reward import trainer  # isort: skip
 from r1_reward.reward import manager as reward_manager  # isort: skip
 
 MODULE = __name__

@@ -70,7 +70,7 @@ def test_compute_advantage_passes_config_and_uid():
 
 
 def test_trainer_mode_is_a_plain_attribute_compared_with_sync():
-    # r1_reward/algos/trainer.py reports "sync" through a property; verl must still assign and compare the name.
+    # r1_reward/trainer.py reports "sync" through a property; verl must still assign and compare the name.
     from verl.trainer.ppo.v1 import trainer_base
 
     source = inspect.getsource(trainer_base.PPOTrainer)

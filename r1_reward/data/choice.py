@@ -1,9 +1,9 @@
 """Reading the choice 1/2 for ground-truth labels and annotator replies, through the shared output parser.
 
-``r1_reward.reward.parse.parse_output`` is the one definition of "answer 1" for reward, evaluation and data.
+``r1_reward.parse.parse_output`` is the one definition of "answer 1" for reward, evaluation and data.
 """
 
-from r1_reward.reward.parse import parse_output
+from r1_reward.parse import parse_output
 
 
 def parse_choice(text: str) -> int | None:

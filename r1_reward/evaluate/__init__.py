@@ -5,8 +5,8 @@ metrics from a predictions file. The CLI is ``python -m r1_reward.evaluate {run,
 """
 
 from r1_reward.evaluate.items import BenchItem, Presentation, presentations
-from r1_reward.evaluate.judges import make_judge
 from r1_reward.evaluate.loaders import load_benchmark
+from r1_reward.evaluate.models import make_judge
 from r1_reward.evaluate.runner import evaluate, judge_all, score
 
 __all__ = [

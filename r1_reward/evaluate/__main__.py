@@ -9,8 +9,8 @@ from typing import Any
 
 from r1_reward.evaluate import report
 from r1_reward.evaluate.items import ORDER_MODES
-from r1_reward.evaluate.judges import JUDGES, make_judge
 from r1_reward.evaluate.loaders import BENCHMARKS, load_benchmark
+from r1_reward.evaluate.models import JUDGES, make_judge
 from r1_reward.evaluate.runner import evaluate, score
 
 

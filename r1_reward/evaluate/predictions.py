@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from r1_reward.evaluate.items import Presentation
-from r1_reward.evaluate.judges.base import Sample
+from r1_reward.evaluate.models.base import Sample
 
 # Header fields that must match for a rerun to append to an existing file.
 RESUME_FIELDS: tuple[str, ...] = ("benchmark", "judge", "order", "samples", "seed")

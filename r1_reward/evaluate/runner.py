@@ -8,8 +8,8 @@ from tqdm import tqdm
 
 from r1_reward.evaluate import report
 from r1_reward.evaluate.items import BenchItem, OrderMode, presentations
-from r1_reward.evaluate.judges import Judge, media
 from r1_reward.evaluate.metrics import compute_metrics
+from r1_reward.evaluate.models import Judge, media
 from r1_reward.evaluate.predictions import PredictionStore, read_predictions
 
 

@@ -8,7 +8,7 @@ talks to.
 from dataclasses import dataclass
 from typing import Protocol
 
-from r1_reward.reward.parse import Answer
+from r1_reward.parse import Answer
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ cannot see a conclusion must not add reward.
 import re
 
 from r1_reward.judge.base import JudgeRequest
-from r1_reward.reward.parse import Answer
+from r1_reward.parse import Answer
 
 _ITEM = r"(?:response|answer|option|output|candidate)\s*#?\s*"
 _QUALIFIER = r"(?:(?:clearly|slightly|much|significantly|overall|the|more|far|definitely)\s+)*"

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from typing import Literal
 
 from r1_reward.judge.base import Judge, JudgeError, JudgeRequest
+from r1_reward.parse import VALID_ANSWERS, ParsedOutput, parse_output
 from r1_reward.reward.formula import RewardScores, RewardWeights, final_reward
-from r1_reward.reward.parse import VALID_ANSWERS, ParsedOutput, parse_output
 
 FailurePolicy = Literal["fail", "zero"]
 FAILURE_POLICIES: tuple[FailurePolicy, ...] = ("fail", "zero")

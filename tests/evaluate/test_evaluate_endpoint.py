@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 from r1_reward.evaluate.items import BenchItem, Presentation
-from r1_reward.evaluate.judges.endpoint import EndpointJudge
-from r1_reward.evaluate.judges.vllm_judge import completion_sample
+from r1_reward.evaluate.models.endpoint import EndpointJudge
+from r1_reward.evaluate.models.vllm_judge import completion_sample
 
 PIECES = ["<think>", "looks", " red", "</think>", "<answer>", "2", "</answer>"]
 

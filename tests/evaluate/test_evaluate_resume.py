@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from r1_reward.evaluate import evaluate, load_benchmark
-from r1_reward.evaluate.judges import FirstJudge
+from r1_reward.evaluate.models import FirstJudge
 
 N_ITEMS = 40  # 80 presentations under --order both
 
@@ -18,7 +18,7 @@ N_ITEMS = 40  # 80 presentations under --order both
 SLOW_RUN = textwrap.dedent("""
     import sys, time
     from r1_reward.evaluate import evaluate, load_benchmark
-    from r1_reward.evaluate.judges import FirstJudge
+    from r1_reward.evaluate.models import FirstJudge
 
     class SlowFirst(FirstJudge):
         def judge(self, batch, k):

@@ -8,7 +8,7 @@ import torch
 from r1_reward.cpu import tiny_model
 from r1_reward.data import toy
 from r1_reward.evaluate import evaluate, load_benchmark
-from r1_reward.evaluate.judges.hf import TransformersJudge
+from r1_reward.evaluate.models.hf import TransformersJudge
 
 
 @pytest.fixture(scope="module")

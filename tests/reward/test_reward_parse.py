@@ -1,8 +1,8 @@
-"""Table-driven tests of the shared output parser (r1_reward.reward.parse), malformed outputs included."""
+"""Table-driven tests of the shared output parser (r1_reward.parse), malformed outputs included."""
 
 import pytest
 
-from r1_reward.reward.parse import ParsedOutput, parse_output
+from r1_reward.parse import ParsedOutput, parse_output
 
 OK = "<think>Response 1 is better.</think><answer>1</answer>"
 

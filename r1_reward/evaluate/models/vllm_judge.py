@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from r1_reward.evaluate.items import Presentation
-from r1_reward.evaluate.judges import media
-from r1_reward.evaluate.judges.base import Sample, answer_char_offset, token_index_at
-from r1_reward.evaluate.judges.shared import judge_prompt, parse_verdict
+from r1_reward.evaluate.models import media
+from r1_reward.evaluate.models.base import Sample, answer_char_offset, token_index_at
+from r1_reward.evaluate.models.shared import judge_prompt, parse_verdict
 
 
 class VllmJudge:

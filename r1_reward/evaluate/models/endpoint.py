@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 
 from r1_reward.evaluate.items import Presentation
-from r1_reward.evaluate.judges import media
-from r1_reward.evaluate.judges.base import Sample, answer_char_offset, token_index_at
-from r1_reward.evaluate.judges.shared import judge_prompt, parse_verdict
+from r1_reward.evaluate.models import media
+from r1_reward.evaluate.models.base import Sample, answer_char_offset, token_index_at
+from r1_reward.evaluate.models.shared import judge_prompt, parse_verdict
 from r1_reward.openai_chat import RetryableError, image_part, is_retryable_status, with_retries
 
 

@@ -3,8 +3,8 @@
 
 from typing import Any
 
-from r1_reward.evaluate.judges.base import Judge, Sample
-from r1_reward.evaluate.judges.baselines import FirstJudge, LongerJudge, RandomJudge
+from r1_reward.evaluate.models.base import Judge, Sample
+from r1_reward.evaluate.models.baselines import FirstJudge, LongerJudge, RandomJudge
 
 BASELINES = ("random", "first", "longer")
 MODEL_JUDGES = ("transformers", "endpoint", "vllm")
@@ -29,17 +29,17 @@ def make_judge(
     if name == "longer":
         return LongerJudge()
     if name == "endpoint":
-        from r1_reward.evaluate.judges.endpoint import EndpointJudge
+        from r1_reward.evaluate.models.endpoint import EndpointJudge
 
         return EndpointJudge(base_url or "", model_name or model or "", media_root=media_root, **options)
     if name in ("transformers", "vllm"):
         if not model:
             raise ValueError(f"--judge {name} needs --model PATH (a local checkpoint folder)")
         if name == "vllm":
-            from r1_reward.evaluate.judges.vllm_judge import VllmJudge
+            from r1_reward.evaluate.models.vllm_judge import VllmJudge
 
             return VllmJudge(model, media_root=media_root, **options)
-        from r1_reward.evaluate.judges.hf import TransformersJudge
+        from r1_reward.evaluate.models.hf import TransformersJudge
 
         return TransformersJudge(model, media_root=media_root, **options)
     raise ValueError(f"judge {name!r} is unknown: use one of {', '.join(JUDGES)}")

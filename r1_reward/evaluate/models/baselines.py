@@ -10,7 +10,7 @@ import random
 from dataclasses import dataclass
 
 from r1_reward.evaluate.items import Presentation
-from r1_reward.evaluate.judges.base import Sample
+from r1_reward.evaluate.models.base import Sample
 
 
 @dataclass

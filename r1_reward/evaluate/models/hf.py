@@ -11,9 +11,9 @@ from pathlib import Path
 import torch
 
 from r1_reward.evaluate.items import Presentation
-from r1_reward.evaluate.judges import media
-from r1_reward.evaluate.judges.base import Sample, answer_char_offset, token_index_at
-from r1_reward.evaluate.judges.shared import judge_prompt, parse_verdict
+from r1_reward.evaluate.models import media
+from r1_reward.evaluate.models.base import Sample, answer_char_offset, token_index_at
+from r1_reward.evaluate.models.shared import judge_prompt, parse_verdict
 
 # Placeholder tokens only the processor may place; a sampler emitting them breaks the model's position ids.
 VISION_PLACEHOLDERS = ("<|vision_start|>", "<|vision_end|>", "<|vision_pad|>", "<|image_pad|>", "<|video_pad|>")

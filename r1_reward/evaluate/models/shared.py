@@ -1,12 +1,12 @@
 """The evaluator's only link to the project's prompt and output parser (one import each, shared with training).
 
 Model judges build the paper's Table 1 prompt with :func:`r1_reward.prompt.build_prompt` and read verdicts with the
-reward's parser :func:`r1_reward.reward.parse.parse_output`, so evaluation and training agree on what "answer 1" is.
+reward's parser :func:`r1_reward.parse.parse_output`, so evaluation and training agree on what "answer 1" is.
 """
 
 from r1_reward.evaluate.items import Presentation
+from r1_reward.parse import parse_output
 from r1_reward.prompt import build_prompt
-from r1_reward.reward.parse import parse_output
 
 
 def judge_prompt(presentation: Presentation) -> str:
