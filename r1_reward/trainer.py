@@ -3,10 +3,13 @@
 verl's advantage-estimator interface returns tensors only, so the filter statistics that
 ``r1_reward.algos.adv_filter`` records are added to the step's metrics here, through verl's trainer registry.
 verl 0.9.1 also averages the reward manager's per-sample sub-scores only during validation; the training-time
-format rate, accuracy and consistency rate are added here from the same per-sample ``reward_extra_info``.
+format rate, accuracy and consistency rate are added here from the same per-sample ``reward_extra_info``, read from
+the step's TransferQueue batch as verl's own trainer reads it (``TransferQueue`` is a declared dependency). The verl
+internals it overrides or reads are pinned in ``tests/test_verl_api.py``.
 """
 
 import transfer_queue as tq
+from omegaconf import open_dict
 from verl.trainer.ppo.v1.trainer_base import register_trainer
 from verl.trainer.ppo.v1.trainer_sync import PPOTrainerSync
 
@@ -20,15 +23,16 @@ TRAINER_NAME = "r1_reward_sync"
 class R1RewardTrainer(PPOTrainerSync):
     """Synchronous PPO with the advantage filter's metrics logged each step."""
 
-    # verl branches on the literal mode name "sync" (replay buffer, refill, resume); this trainer is that
-    # mode under another registry name, so it always reports "sync" and ignores the name from the config.
-    @property
-    def trainer_mode(self) -> str:
-        return "sync"
-
-    @trainer_mode.setter
-    def trainer_mode(self, _name: str) -> None:
-        pass
+    def __init__(self, config):
+        # verl branches on the literal mode name "sync" (replay buffer, refill, resume, trainer.v1.sync settings) and
+        # reads it from the config in PPOTrainer.__init__; this class is that mode, registered under another name
+        # only so that verl's TaskRunnerV1 picks it. So the config it runs under says "sync".
+        if config.trainer.v1.trainer_mode not in (TRAINER_NAME, "sync"):
+            raise ValueError(f"R1RewardTrainer runs as trainer.v1.trainer_mode={TRAINER_NAME}, got "
+                             f"{config.trainer.v1.trainer_mode!r}: leave that key as conf/r1_reward.yaml sets it")
+        with open_dict(config):
+            config.trainer.v1.trainer_mode = "sync"
+        super().__init__(config)
 
     def _compute_advantage(self, batch, metrics: dict):
         pop_filter_metrics()

@@ -1,10 +1,12 @@
 """The r1_reward_sync trainer: verl's sync trainer plus the advantage filter's step metrics."""
 
 import numpy as np
+import pytest
 import torch
+from omegaconf import OmegaConf
 from verl import DataProto
 from verl.trainer.ppo.ray_trainer import compute_advantage
-from verl.trainer.ppo.v1.trainer_base import TRAINER_REGISTRY
+from verl.trainer.ppo.v1.trainer_base import TRAINER_REGISTRY, PPOTrainer
 from verl.trainer.ppo.v1.trainer_sync import PPOTrainerSync
 
 from r1_reward.algos import adv_filter
@@ -16,15 +18,24 @@ def test_registered_under_our_name():
     assert issubclass(R1RewardTrainer, PPOTrainerSync)
 
 
-def test_behaves_as_verls_sync_mode_whatever_the_config_name():
-    trainer = object.__new__(R1RewardTrainer)
-    trainer.trainer_mode = TRAINER_NAME  # what PPOTrainer.__init__ assigns from trainer.v1.trainer_mode
-    assert trainer.trainer_mode == "sync"
+def test_verl_builds_it_as_its_sync_mode(monkeypatch):
+    # verl's PPOTrainer.__init__ reads the mode name from the config and branches on "sync" (pinned in
+    # tests/test_verl_api.py); record what it would read instead of building a whole trainer.
+    seen = []
+    monkeypatch.setattr(PPOTrainer, "__init__", lambda self, config: seen.append(config.trainer.v1.trainer_mode))
+    config = OmegaConf.create({"trainer": {"v1": {"trainer_mode": TRAINER_NAME, "sync": {}}}})
+    OmegaConf.set_struct(config, True)
+    R1RewardTrainer(config)
+    assert seen == ["sync"]
+
+
+def test_another_mode_name_is_refused_naming_the_key():
+    config = OmegaConf.create({"trainer": {"v1": {"trainer_mode": "colocate_async"}}})
+    with pytest.raises(ValueError, match="trainer.v1.trainer_mode"):
+        R1RewardTrainer(config)
 
 
 def test_step_metrics_get_the_filter_fraction(monkeypatch):
-    from omegaconf import OmegaConf
-
     config = OmegaConf.create({"adv_filter_threshold": 3.0, "adv_norm_scope": "batch", "gamma": 1.0})
     rewards = torch.zeros(16, 2)
     rewards[:15, -1] = 1.0  # 15 ones and a zero: z(zero) = -3.81 over 32 tokens: filtered
