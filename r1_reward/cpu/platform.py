@@ -11,7 +11,7 @@ does in every process through ``VERL_USE_EXTERNAL_MODULES``) calls ``activate()`
    server-adapter table;
 4. patches ONE verl function: ``initialize_global_process_group_ray`` (``utils/distributed.py`` line 89) builds the
    backend ``f"cpu:gloo,{device}:{backend}"``, i.e. ``"cpu:gloo,cpu:gloo"`` on CPU, which torch rejects as a
-   duplicate device; the wrapper drops the duplicate. ``tests/cpu/test_cpu_platform.py`` fails if that line changes.
+   duplicate device; the wrapper drops the duplicate. ``tests/test_verl_api.py`` fails if that line changes.
 
 Without ``VERL_PLATFORM=cpu`` nothing happens, so GPU machines are untouched.
 """
@@ -148,7 +148,7 @@ def _register_rollout() -> None:
 
     RolloutReplicaRegistry.register(ROLLOUT_NAME, lambda: importlib.import_module(HF_ROLLOUT_MODULE).HFReplica)
     # verl 0.9.1 keeps server adapters in a plain dict (verl/workers/rollout/base.py, ``_ROLLOUT_REGISTRY``) with no
-    # register function; adding our entry is the only way in (tests/cpu/test_cpu_platform.py checks the table).
+    # register function; adding our entry is the only way in (tests/test_verl_api.py checks the table).
     base._ROLLOUT_REGISTRY[(ROLLOUT_NAME, "async")] = f"{HF_ROLLOUT_MODULE}.HFServerAdapter"
 
 

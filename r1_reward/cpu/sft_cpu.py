@@ -9,7 +9,7 @@ Why it exists: verl's ``run_sft`` (``verl/trainer/sft_trainer.py``) opens the pr
 which torch rejects as a duplicate device. This entry does what ``run_sft`` does (open the process group, build
 ``SFTTrainer``, ``fit``, close it) with plain ``"gloo"``, after activating r1_reward's CPU platform
 (``r1_reward/cpu/platform.py``: device "cpu", FSDP engines for it) and the torchvision-free processor path. It
-patches nothing in verl; ``tests/data/test_data_sft_cpu.py`` fails if ``run_sft`` or that backend line changes.
+patches nothing in verl; ``tests/test_verl_api.py`` fails if ``run_sft`` or that backend line changes.
 Single process: no ``torchrun`` needed (rank 0 of 1 on a free loopback port).
 """
 

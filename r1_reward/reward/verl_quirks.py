@@ -5,7 +5,7 @@ In verl 0.9.1 ``RewardLoopWorker.compute_score`` sends every sample to its discr
 the configured reward manager. The ``pool`` judge needs both (the pool for the judge model, our manager for the
 reward), so ``conf/judge/pool.yaml`` points ``custom_reward_function`` at :func:`compute_score` below.
 ``R1RewardManager`` ignores the function verl hands it; to stay honest it still computes the R1 reward with the
-rule judge, so verl's stock managers could use it. ``tests/reward/test_reward_verl_api.py`` fails if verl changes.
+rule judge, so verl's stock managers could use it. ``tests/test_verl_api.py`` fails if verl changes.
 """
 
 import asyncio
