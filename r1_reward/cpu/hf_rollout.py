@@ -40,9 +40,9 @@ class HFServer:
     """Ray actor: an ``HFEngine`` serving batched ``generate`` calls, weight updates and a chat HTTP endpoint."""
 
     def __init__(self, model_path: str, rollout_config, replica_rank: int = 0):
-        from r1_reward.cpu import no_torchvision
+        from r1_reward import qwen_vl
 
-        no_torchvision.enable()
+        qwen_vl.enable()
         torch.set_num_threads(1)  # several small actors share a few cores; one thread each is fastest
         self.config = rollout_config
         self.engine = HFEngine(model_path, seed=getattr(rollout_config, "seed", 0) + replica_rank)

@@ -35,9 +35,10 @@ def single_process_env() -> None:
 
 def activate_cpu() -> None:
     """The CPU platform (verl device "cpu", gloo, FSDP engines) and image processing without torchvision."""
-    from r1_reward.cpu import no_torchvision, platform
+    from r1_reward import qwen_vl
+    from r1_reward.cpu import platform
 
-    no_torchvision.enable()
+    qwen_vl.enable()
     platform.select_and_activate()
 
 

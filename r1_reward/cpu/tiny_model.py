@@ -23,10 +23,10 @@ from transformers import (
 )
 from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
 
-from r1_reward.cpu import no_torchvision
+from r1_reward import qwen_vl
 from r1_reward.prompt import PROMPT_TEMPLATE
 
-no_torchvision.enable()
+qwen_vl.enable()
 
 # Qwen2.5's special tokens, in Qwen's order; they are hidden by ``skip_special_tokens``.
 SPECIAL_TOKENS = [
@@ -93,8 +93,8 @@ def build_processor(tokenizer: Qwen2Tokenizer) -> Qwen2_5_VLProcessor:
     image_processor = Qwen2VLImageProcessorPil(
         size={"shortest_edge": pixels, "longest_edge": pixels}, patch_size=PATCH, merge_size=MERGE
     )
-    # transformers requires a video processor; this one needs no torchvision (see no_torchvision).
-    video_processor = no_torchvision.ImagesOnlyVideoProcessor()
+    # transformers requires a video processor; this one needs no torchvision (see r1_reward/qwen_vl.py).
+    video_processor = qwen_vl.ImagesOnlyVideoProcessor()
     return Qwen2_5_VLProcessor(
         image_processor=image_processor,
         tokenizer=tokenizer,

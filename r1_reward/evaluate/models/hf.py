@@ -36,9 +36,9 @@ class TransformersJudge:
     ):
         from transformers import AutoModelForImageTextToText, AutoProcessor
 
-        from r1_reward.cpu import no_torchvision
+        from r1_reward import qwen_vl
 
-        no_torchvision.enable()  # lets a Qwen2.5-VL processor load where CPU torch has no torchvision
+        qwen_vl.enable()  # lets a Qwen2.5-VL processor load where CPU torch has no torchvision
         if not Path(model_path).is_dir():
             raise FileNotFoundError(f"--model {model_path} is not a local checkpoint folder (nothing is downloaded)")
         self.processor = AutoProcessor.from_pretrained(model_path, local_files_only=True)

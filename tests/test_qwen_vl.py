@@ -6,13 +6,13 @@ import sys
 import pytest
 from PIL import Image
 
-from r1_reward.cpu import no_torchvision
+from r1_reward import qwen_vl
 
-pytestmark = pytest.mark.skipif(no_torchvision.HAS_TORCHVISION, reason="the fixes apply only without torchvision")
+pytestmark = pytest.mark.skipif(qwen_vl.HAS_TORCHVISION, reason="the fixes apply only without torchvision")
 
 
 def test_enable_makes_verl_process_image_work_and_leaves_no_fake_torchvision():
-    assert no_torchvision.enable()
+    assert qwen_vl.enable()
     from verl.utils.dataset.vision_utils import process_image
 
     buffer = io.BytesIO()
@@ -27,6 +27,6 @@ def test_processor_class_check_reads_the_patched_name():
     from transformers import processing_utils
 
     assert processing_utils.MODALITY_TO_BASE_CLASS_MAPPING["video_processor"] == "BaseVideoProcessor"
-    no_torchvision.enable()
+    qwen_vl.enable()
     found = processing_utils.ProcessorMixin.get_possibly_dynamic_module("BaseVideoProcessor")
-    assert issubclass(no_torchvision.ImagesOnlyVideoProcessor, found)
+    assert issubclass(qwen_vl.ImagesOnlyVideoProcessor, found)
