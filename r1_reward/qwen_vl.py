@@ -26,6 +26,8 @@ from transformers.models.auto.video_processing_auto import AutoVideoProcessor
 from transformers.video_processing_utils import BaseVideoProcessor
 
 HAS_TORCHVISION = importlib.util.find_spec("torchvision") is not None
+# Tokens only the processor may place; a sampler emitting one breaks the model's (and verl's) M-RoPE position ids.
+VISION_PLACEHOLDERS = ("<|vision_start|>", "<|vision_end|>", "<|vision_pad|>", "<|image_pad|>", "<|video_pad|>")
 
 
 class ImagesOnlyVideoProcessor(BaseVideoProcessor):

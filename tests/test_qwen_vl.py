@@ -1,6 +1,7 @@
 """The torchvision-free image path: each fix fails loudly here if transformers or qwen_vl_utils change."""
 
 import io
+import subprocess
 import sys
 
 import pytest
@@ -30,3 +31,17 @@ def test_processor_class_check_reads_the_patched_name():
     qwen_vl.enable()
     found = processing_utils.ProcessorMixin.get_possibly_dynamic_module("BaseVideoProcessor")
     assert issubclass(qwen_vl.ImagesOnlyVideoProcessor, found)
+
+
+def test_importing_the_model_modules_patches_nothing():
+    # The fix is applied by the code that loads a processor, never as a side effect of an import (fresh interpreter:
+    # this test process may have enabled it already).
+    script = (
+        "from transformers import processing_utils\n"
+        "before = processing_utils.transformers_module.BaseVideoProcessor\n"
+        "import r1_reward.cpu.hf_engine, r1_reward.cpu.tiny_model, r1_reward.evaluate.models.hf\n"
+        "print(processing_utils.transformers_module.BaseVideoProcessor is before, 'qwen_vl_utils' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", "import sys\n" + script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["True", "False"]

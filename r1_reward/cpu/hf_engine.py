@@ -12,8 +12,8 @@ from typing import Any
 import torch
 from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForImageTextToText, AutoProcessor, AutoTokenizer
 
+from r1_reward import qwen_vl
 from r1_reward.cpu.chat_format import to_processor_messages
-from r1_reward.cpu.tiny_model import VISION_PLACEHOLDERS
 
 
 @dataclass
@@ -42,6 +42,7 @@ class HFEngine:
     """A transformers model plus its processor, generating batches of ``Request``s."""
 
     def __init__(self, model_path: str, seed: int = 0, trust_remote_code: bool = False):
+        qwen_vl.enable()  # a Qwen2.5-VL processor loads without torchvision (a no-op where it is installed)
         config = AutoConfig.from_pretrained(model_path, trust_remote_code=trust_remote_code)
         self.is_vision = getattr(config, "vision_config", None) is not None
         auto_model = AutoModelForImageTextToText if self.is_vision else AutoModelForCausalLM
@@ -54,7 +55,7 @@ class HFEngine:
         self.stop_ids = set(eos if isinstance(eos, list) else [eos])
         self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else min(self.stop_ids)
         vocab = self.tokenizer.get_vocab()
-        self.suppressed = [vocab[t] for t in VISION_PLACEHOLDERS if t in vocab]
+        self.suppressed = [vocab[t] for t in qwen_vl.VISION_PLACEHOLDERS if t in vocab]
         torch.manual_seed(seed)
 
     def load_weights(self, weights: dict[str, torch.Tensor]) -> int:

@@ -26,8 +26,6 @@ from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLIm
 from r1_reward import qwen_vl
 from r1_reward.prompt import PROMPT_TEMPLATE
 
-qwen_vl.enable()
-
 # Qwen2.5's special tokens, in Qwen's order; they are hidden by ``skip_special_tokens``.
 SPECIAL_TOKENS = [
     "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|object_ref_start|>", "<|object_ref_end|>", "<|box_start|>",
@@ -36,8 +34,6 @@ SPECIAL_TOKENS = [
 ]  # fmt: skip
 # Tags of the R1-Reward output format: ordinary added tokens, so decoded text keeps them.
 TAG_TOKENS = ["<think>", "</think>", "<answer>", "</answer>"]
-# Tokens that only the processor may place; a sampler must never emit them (they break verl's rope index).
-VISION_PLACEHOLDERS = ["<|vision_start|>", "<|vision_end|>", "<|vision_pad|>", "<|image_pad|>", "<|video_pad|>"]
 
 PATCH, MERGE = 14, 2
 IMAGE_SIDE = PATCH * MERGE * 4  # 112 px: a (4·2)×(4·2) patch grid, merged 2×2 into 16 image tokens
@@ -89,6 +85,7 @@ def train_tokenizer() -> Qwen2Tokenizer:
 
 def build_processor(tokenizer: Qwen2Tokenizer) -> Qwen2_5_VLProcessor:
     """Qwen2.5-VL processor whose image processor maps every image to 16 tokens (112×112 px)."""
+    qwen_vl.enable()  # the processor's class checks pass without torchvision (a no-op where it is installed)
     pixels = IMAGE_SIDE * IMAGE_SIDE
     image_processor = Qwen2VLImageProcessorPil(
         size={"shortest_edge": pixels, "longest_edge": pixels}, patch_size=PATCH, merge_size=MERGE

@@ -10,13 +10,11 @@ from pathlib import Path
 
 import torch
 
+from r1_reward import qwen_vl
 from r1_reward.evaluate.items import Presentation
 from r1_reward.evaluate.models import media
 from r1_reward.evaluate.models.base import Sample, answer_char_offset, token_index_at
 from r1_reward.evaluate.models.shared import judge_prompt, parse_verdict
-
-# Placeholder tokens only the processor may place; a sampler emitting them breaks the model's position ids.
-VISION_PLACEHOLDERS = ("<|vision_start|>", "<|vision_end|>", "<|vision_pad|>", "<|image_pad|>", "<|video_pad|>")
 
 
 class TransformersJudge:
@@ -36,8 +34,6 @@ class TransformersJudge:
     ):
         from transformers import AutoModelForImageTextToText, AutoProcessor
 
-        from r1_reward import qwen_vl
-
         qwen_vl.enable()  # lets a Qwen2.5-VL processor load where CPU torch has no torchvision
         if not Path(model_path).is_dir():
             raise FileNotFoundError(f"--model {model_path} is not a local checkpoint folder (nothing is downloaded)")
@@ -45,7 +41,7 @@ class TransformersJudge:
         self.processor.tokenizer.padding_side = "left"
         self.model = AutoModelForImageTextToText.from_pretrained(model_path, local_files_only=True).to(device).eval()
         vocab = self.processor.tokenizer.get_vocab()
-        self.suppress = [vocab[t] for t in VISION_PLACEHOLDERS if t in vocab]
+        self.suppress = [vocab[t] for t in qwen_vl.VISION_PLACEHOLDERS if t in vocab]
         self.media_root, self.temperature, self.max_new_tokens = media_root, temperature, max_new_tokens
         self.device, self.max_frames = device, max_frames
 
