@@ -1,8 +1,8 @@
 """A CPU platform for verl 0.9.1, so that its real trainer (Ray workers, FSDP2, rollout, checkpoints) runs without GPUs.
 
 verl 0.9.1 knows only accelerator platforms (``verl/plugin/platform``: nvidia, npu, rocm) and registers its FSDP
-engines only for them. With ``VERL_PLATFORM=cpu`` in the environment, importing ``r1_reward.register`` (which verl
-does in every process through ``VERL_USE_EXTERNAL_MODULES``) calls ``activate()``, which
+engines only for them. With ``VERL_PLATFORM=cpu`` in the environment, importing ``r1_reward.cpu.plugin`` (which verl
+does in every process of a CPU-profile run through ``VERL_USE_EXTERNAL_MODULES``) calls ``activate()``, which
 
 1. registers ``CPUPlatform`` with verl's ``PlatformRegistry`` (device "cpu", gloo, Ray resource "GPU" so that verl's
    resource checks in ``single_controller/ray/base.py`` ~226 count Ray's logical GPUs, no-op accelerator calls);
@@ -28,6 +28,9 @@ PLATFORM_NAME = "cpu"
 ROLLOUT_NAME = "hf"
 HF_ROLLOUT_MODULE = "r1_reward.cpu.hf_rollout"
 PLATFORM_ENV = "VERL_PLATFORM"
+# verl imports the modules named here in every process; the CPU profile puts PLUGIN_MODULE first.
+EXTERNAL_MODULES_ENV = "VERL_USE_EXTERNAL_MODULES"
+PLUGIN_MODULE = "r1_reward.cpu.plugin"
 # A large nominal memory (bytes) reported to verl's memory logging; CPU memory is not managed per device.
 _NOMINAL_MEMORY = 64 << 30
 
@@ -174,11 +177,21 @@ def select_and_activate() -> None:
     activate()
 
 
-class SelectCPUPlatform(Callback):
-    """Hydra callback named by ``conf/profile/cpu_tiny.yaml``: select the CPU platform in the driver before verl runs.
+def with_cpu_plugin(modules: str | None) -> str:
+    """``PLUGIN_MODULE`` first in a comma-separated ``VERL_USE_EXTERNAL_MODULES`` value (verl's platform is read
+    by the first verl module that loads, so it must be registered before ``r1_reward.register`` imports any)."""
+    names = [name for name in (modules or "").split(",") if name and name != PLUGIN_MODULE]
+    return ",".join([PLUGIN_MODULE, *names])
 
-    Ray workers get ``VERL_PLATFORM=cpu`` from the profile's runtime env (and this process's environment).
+
+class SelectCPUPlatform(Callback):
+    """Hydra callback named by ``conf/profile/cpu_tiny.yaml``: select the CPU platform in the driver before verl runs,
+    and have every process that imports verl from here load ``r1_reward.cpu.plugin``.
+
+    Ray workers get ``VERL_PLATFORM=cpu`` and the plug-in module from the profile's runtime env.
     """
 
     def on_job_start(self, config=None, **kwargs) -> None:
+        os.environ[EXTERNAL_MODULES_ENV] = with_cpu_plugin(os.environ.get(EXTERNAL_MODULES_ENV))
         select_and_activate()
+        importlib.import_module(PLUGIN_MODULE)

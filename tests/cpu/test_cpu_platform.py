@@ -26,7 +26,7 @@ def test_selected_cpu_platform_runs_verl_process_group_engine_and_hf_rollout_loo
         """
         import os
         os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT="29517", RANK="0", WORLD_SIZE="1")
-        import r1_reward.register
+        import verl  # loads the modules the CPU profile names in a Ray worker's VERL_USE_EXTERNAL_MODULES
         import torch.distributed as dist
         from verl.utils.device import get_device_name, get_torch_device
         from verl.workers import engine_workers
@@ -40,6 +40,7 @@ def test_selected_cpu_platform_runs_verl_process_group_engine_and_hf_rollout_loo
               get_rollout_replica_class("hf").__name__, get_rollout_class("hf").__name__)
         """,
         VERL_PLATFORM="cpu",
+        VERL_USE_EXTERNAL_MODULES="r1_reward.cpu.plugin,r1_reward.register",
     )
     assert out == "cpu cpu:gloo FSDPEngineWithLMHead HFReplica HFServerAdapter"
 
@@ -47,12 +48,29 @@ def test_selected_cpu_platform_runs_verl_process_group_engine_and_hf_rollout_loo
 def test_without_selection_importing_the_plugins_changes_nothing_in_verl():
     out = _run(
         """
+        import sys
         import r1_reward.register
         from verl.plugin.platform import PlatformRegistry
         from verl.utils import distributed
         from verl.workers.rollout.base import _ROLLOUT_REGISTRY
         print(PlatformRegistry.get("cpu"), ("hf", "async") in _ROLLOUT_REGISTRY,
-              hasattr(distributed.initialize_global_process_group_ray, "wrapped"))
-        """
+              hasattr(distributed.initialize_global_process_group_ray, "wrapped"),
+              any(name.startswith("r1_reward.cpu") for name in sys.modules))
+        """,
+        VERL_USE_EXTERNAL_MODULES="r1_reward.register",
     )
-    assert out == "None False False"
+    # A GPU run (main_ppo without the CPU profile) does not even import cpu/.
+    assert out == "None False False False"
+
+
+def test_the_profile_loads_the_plugin_first_in_the_driver_and_the_workers():
+    from hydra import compose, initialize_config_dir
+
+    from r1_reward.cpu.platform import with_cpu_plugin
+
+    assert with_cpu_plugin(None) == "r1_reward.cpu.plugin"
+    assert with_cpu_plugin("r1_reward.register,r1_reward.cpu.plugin") == "r1_reward.cpu.plugin,r1_reward.register"
+    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base=None):
+        config = compose("r1_reward", overrides=["+experiment=stable_reinforce", "+profile=cpu_tiny"])
+    env_vars = config.ray_kwargs.ray_init.runtime_env.env_vars
+    assert env_vars.VERL_USE_EXTERNAL_MODULES == "r1_reward.cpu.plugin"
