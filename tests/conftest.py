@@ -8,8 +8,13 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import shlex  # noqa: E402
 import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
+
+# Shared test helpers (hydra_compose.py) import by name from any test folder.
+sys.path.insert(0, str(Path(__file__).parent))
 
 
 def run_in_loopback_netns(argv: list[str], timeout: float, **kwargs) -> subprocess.CompletedProcess:

@@ -1,22 +1,18 @@
 """Every experiment composes on verl's ppo_trainer and passes verl's own config classes and validation."""
 
-from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
+from hydra_compose import CONF, compose_config
 from verl.utils.config import omega_conf_to_dataclass
 
 from r1_reward.algos.adv_filter import StableReinforceAlgoConfig
 from r1_reward.algos.pre_clip import PreClipPolicyLossConfig
 from r1_reward.main_ppo import validate
 
-CONF = Path(__file__).resolve().parents[1] / "conf"
 EXPERIMENTS = sorted(path.stem for path in (CONF / "experiment").glob("*.yaml"))
 
 
-def composed(*overrides: str):
-    with initialize_config_dir(config_dir=str(CONF), version_base=None):
-        return compose("r1_reward", overrides=list(overrides))
+composed = compose_config
 
 
 @pytest.mark.parametrize("engine", ["dp", "megatron"])

@@ -3,7 +3,6 @@
 import os
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 from omegaconf import OmegaConf
@@ -77,13 +76,11 @@ def test_ray_worker_sees_both_registry_entries(loopback_netns, tmp_path):
 
 
 def test_run_rejects_a_bad_reward_setting_before_ray_starts(monkeypatch):
-    from hydra import compose, initialize_config_dir
+    from hydra_compose import compose_config
 
     import r1_reward.main_ppo as main_ppo
 
-    conf = str(Path(__file__).resolve().parents[1] / "conf")
-    with initialize_config_dir(config_dir=conf, version_base=None):
-        config = compose("r1_reward", overrides=["+experiment=stable_reinforce", "r1_reward.reward.on_judge_failure=x"])
+    config = compose_config("+experiment=stable_reinforce", "r1_reward.reward.on_judge_failure=x")
     monkeypatch.setattr(main_ppo, "validate", lambda _: pytest.fail("verl validation must not be reached"))
     with pytest.raises(ValueError, match="r1_reward.reward.on_judge_failure"):
         main_ppo.run(config)

@@ -64,13 +64,12 @@ def test_without_selection_importing_the_plugins_changes_nothing_in_verl():
 
 
 def test_the_profile_loads_the_plugin_first_in_the_driver_and_the_workers():
-    from hydra import compose, initialize_config_dir
+    from hydra_compose import compose_config
 
     from r1_reward.cpu.platform import with_cpu_plugin
 
     assert with_cpu_plugin(None) == "r1_reward.cpu.plugin"
     assert with_cpu_plugin("r1_reward.register,r1_reward.cpu.plugin") == "r1_reward.cpu.plugin,r1_reward.register"
-    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base=None):
-        config = compose("r1_reward", overrides=["+experiment=stable_reinforce", "+profile=cpu_tiny"])
+    config = compose_config("+experiment=stable_reinforce", "+profile=cpu_tiny")
     env_vars = config.ray_kwargs.ray_init.runtime_env.env_vars
     assert env_vars.VERL_USE_EXTERNAL_MODULES == "r1_reward.cpu.plugin"

@@ -9,18 +9,15 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from hydra import compose, initialize_config_dir
+from hydra_compose import CONF, compose_config
 
 from r1_reward.data import Source, convert
 from r1_reward.data.journal import Annotation, JournalWriter
 from r1_reward.data.select import write_sft
 
-CONF = Path(__file__).resolve().parents[2] / "conf" / "sft"
-
 
 def compose_sft(overrides: list[str]):
-    with initialize_config_dir(config_dir=str(CONF), version_base=None):
-        return compose(config_name="r1_reward_sft", overrides=overrides)
+    return compose_config(*overrides, config_name="r1_reward_sft", config_dir=CONF / "sft")
 
 
 def test_paper_settings_on_verl_sft_config():

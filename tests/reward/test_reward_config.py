@@ -1,27 +1,10 @@
 """Config wiring: conf/r1_reward.yaml points verl at our manager; experiments compose; bad settings name the fix."""
 
-import copy
-from functools import cache
-from pathlib import Path
-
 import pytest
-from hydra import compose, initialize_config_dir
+from hydra_compose import compose_config
 from omegaconf import OmegaConf
 
 from r1_reward.reward.config import validate_reward_config
-
-CONF = str(Path(__file__).resolve().parents[2] / "conf")
-
-
-@cache
-def _composed(overrides: tuple[str, ...]):
-    with initialize_config_dir(config_dir=CONF, version_base=None):
-        return compose("r1_reward", overrides=list(overrides))
-
-
-def compose_config(*overrides: str):
-    """A fresh copy of the composed config (each composition is cached: Hydra is slow on a busy machine)."""
-    return copy.deepcopy(_composed(overrides))
 
 
 def with_values(config, *assignments: str):

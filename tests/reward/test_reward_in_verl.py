@@ -4,17 +4,14 @@ The verl symbols and source lines these rely on are pinned in tests/test_verl_ap
 """
 
 import inspect
-from pathlib import Path
 
-from hydra import compose, initialize_config_dir
+from hydra_compose import compose_config
 from verl.experimental.reward_loop.reward_manager import get_reward_manager_cls, register
 from verl.experimental.reward_loop.reward_manager.base import RewardManagerBase
 from verl.trainer.ppo.reward import get_custom_reward_fn, resolve_reward_manager_cls
 
 import r1_reward.register  # noqa: F401  (registers R1RewardManager as "r1_reward")
 from r1_reward.reward.manager import R1RewardManager
-
-CONF = str(Path(__file__).resolve().parents[2] / "conf")
 
 
 def test_manager_contract() -> None:
@@ -24,8 +21,7 @@ def test_manager_contract() -> None:
 
 
 def test_pool_config_custom_function_loads_through_verl() -> None:
-    with initialize_config_dir(config_dir=CONF, version_base=None):
-        config = compose("r1_reward", overrides=["+judge=pool"])
+    config = compose_config("+judge=pool")
     assert resolve_reward_manager_cls(config) is R1RewardManager
     compute_score = get_custom_reward_fn(config)
     scores = compute_score(data_source="x", solution_str="<think>Response 1 is better</think><answer>1</answer>",

@@ -1,20 +1,16 @@
 """R1RewardManager inside verl's reward-loop contract: DataProto in, reward + sub-scores out, judge via config."""
 
 import asyncio
-import copy
-from functools import cache
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
+from hydra_compose import compose_config
 from verl import DataProto
 
 from r1_reward.judge.loopback import Behaviour, LoopbackJudgeServer
 from r1_reward.reward.manager import R1RewardManager
 
-CONF = str(Path(__file__).resolve().parents[2] / "conf")
 PROMPT_LEN, RESPONSE_LEN = 4, 64
 
 # (output, ground truth, reward with a correct judge): 1*(1+.5)+.5, 1+.5, 0+.5, 0
@@ -24,16 +20,6 @@ ROWS = [
     ("<think>Response 1 is better.</think><answer>1</answer>", "2", 0.5),
     ("no tags at all", "1", 0.0),
 ]
-
-
-@cache
-def _composed(overrides: tuple[str, ...]):
-    with initialize_config_dir(config_dir=CONF, version_base=None):
-        return compose("r1_reward", overrides=list(overrides))
-
-
-def compose_config(*overrides: str):
-    return copy.deepcopy(_composed(overrides))
 
 
 def make_batch(tokenizer) -> DataProto:
