@@ -1,7 +1,8 @@
 """Hydra entry point: ``python -m r1_reward.main_ppo +experiment=stable_reinforce``.
 
 Composes ``conf/r1_reward.yaml`` (verl's ``ppo_trainer`` plus our plug-ins), makes every Ray worker import
-``r1_reward.register``, validates with verl's own checks and hands over to verl's ``run_ppo``.
+``r1_reward.register``, validates with verl's own checks, checks the inputs (``r1_reward.preflight``) and hands over
+to verl's ``run_ppo``.
 """
 
 import os
@@ -10,6 +11,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 import r1_reward.register as register
+from r1_reward import preflight
 from r1_reward.reward.config import validate_reward_config
 
 EXTERNAL_MODULES_ENV = "VERL_USE_EXTERNAL_MODULES"
@@ -50,6 +52,7 @@ def run(config: DictConfig) -> None:
     export_plugins(config)
     validate_reward_config(config)
     validate(config)
+    preflight.check(config)
     from verl.trainer.main_ppo import TaskRunnerV1, run_ppo
 
     if config.trainer.use_v1:
