@@ -1,8 +1,9 @@
 """Hydra entry point: ``python -m r1_reward.main_ppo +experiment=stable_reinforce``.
 
 Composes ``conf/r1_reward.yaml`` (verl's ``ppo_trainer`` plus our plug-ins), makes every Ray worker import
-``r1_reward.register``, validates with verl's own checks, checks the inputs (``r1_reward.preflight``) and hands over
-to verl's ``run_ppo``.
+``r1_reward.register``, validates with verl's own checks, checks the inputs (``r1_reward.preflight``), points every
+output into the run folder (``r1_reward.run_folder``) and hands over to verl's ``run_ppo``, quietly unless
+``r1_reward.verbose=true`` (``r1_reward.quiet``).
 """
 
 import os
@@ -11,7 +12,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 import r1_reward.register as register
-from r1_reward import preflight
+from r1_reward import preflight, run_folder
 from r1_reward.reward.config import validate_reward_config
 
 EXTERNAL_MODULES_ENV = "VERL_USE_EXTERNAL_MODULES"
@@ -55,12 +56,23 @@ def run(config: DictConfig) -> None:
     preflight.check(config)
     from verl.trainer.main_ppo import TaskRunnerV1, run_ppo
 
-    if config.trainer.use_v1:
-        run_ppo(config, task_runner_class=TaskRunnerV1)
-    else:
-        from verl.trainer.main_ppo_v0 import TaskRunner
+    from r1_reward import quiet
 
-        run_ppo(config, task_runner_class=TaskRunner)
+    verbose = bool(config.r1_reward.get("verbose", False))
+    if not verbose:
+        quiet.quiet_workers(config)
+    folder = run_folder.run_folder(config)
+    run_folder.place_outputs(config, folder, dict(os.environ))
+    print(f"r1_reward run folder: {folder}", flush=True)
+    try:
+        if config.trainer.use_v1:
+            run_ppo(config, task_runner_class=TaskRunnerV1 if verbose else quiet.QuietTaskRunner)
+        else:
+            from verl.trainer.main_ppo_v0 import TaskRunner
+
+            run_ppo(config, task_runner_class=TaskRunner)
+    finally:
+        print(f"r1_reward run folder: {folder}", flush=True)
 
 
 @hydra.main(config_path="../conf", config_name="r1_reward", version_base=None)

@@ -196,3 +196,18 @@ def test_verl_run_sft_is_what_the_cpu_entry_mirrors():
         assert step in run_sft, f"verl's run_sft changed ({step} missing): revisit r1_reward/cpu/sft_cpu.py"
     backend_line = 'backend = f"cpu:gloo,{get_device_name()}:{get_nccl_backend()}"'
     assert backend_line in inspect.getsource(distributed.initialize_global_process_group), "r1_reward/cpu/sft_cpu.py"
+
+
+def test_the_config_dump_and_engine_warnings_we_quiet():
+    # r1_reward/quiet.py replaces this one print in its runner's process and filters these warnings by message.
+    from verl.trainer import main_ppo
+    from verl.workers import engine
+
+    from r1_reward.quiet import HARMLESS_WARNINGS
+
+    run = inspect.getsource(main_ppo.TaskRunnerV1.__ray_actor_class__.run)
+    assert "pprint(OmegaConf.to_container(config, resolve=True))" in run, "r1_reward/quiet.py"
+    assert callable(main_ppo.pprint), "r1_reward/quiet.py"
+    source = inspect.getsource(engine)
+    for message in HARMLESS_WARNINGS:
+        assert f'warnings.warn(f"{message}: {{e!r}}"' in source, f"r1_reward/quiet.py: {message}"
