@@ -15,6 +15,8 @@ import pytest  # noqa: E402
 
 # Shared test helpers (hydra_compose.py) import by name from any test folder.
 sys.path.insert(0, str(Path(__file__).parent))
+# Fixtures of tiny images and source rows, used by the data tests and the CPU SFT test.
+pytest_plugins = ["data_fixtures"]
 
 
 def run_in_loopback_netns(argv: list[str], timeout: float, **kwargs) -> subprocess.CompletedProcess:

@@ -1,4 +1,5 @@
-"""Fixtures for the data tests: tiny images on disk and hand-written rows in each published source schema."""
+"""Fixtures for the data tests (and the CPU SFT test): tiny images on disk and hand-written rows in each published
+source schema. Loaded for every test folder by ``pytest_plugins`` in tests/conftest.py."""
 
 import io
 import json
