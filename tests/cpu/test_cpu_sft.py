@@ -28,6 +28,19 @@ def test_paper_settings_on_verl_sft_config():
     assert config.engine.strategy == "fsdp"  # verl's defaults underneath are kept
 
 
+def test_cpu_profile_reads_the_folder_the_readme_builds(monkeypatch):
+    # README: tiny_model --out outputs/cpu_tiny/model, data.toy --out outputs/cpu_tiny/data (writes sft_train.parquet).
+    monkeypatch.delenv("R1_TINY_DIR", raising=False)
+    config = compose_sft(["+profile=cpu_tiny"])
+    assert config.model.path == "outputs/cpu_tiny/model/vl"
+    assert config.data.train_files == "outputs/cpu_tiny/data/sft_train.parquet"
+    assert config.model.path == compose_config("+profile=cpu_tiny").actor_rollout_ref.model.path
+    readme = (CONF.parent / "README.md").read_text()
+    assert "--out outputs/cpu_tiny/model" in readme and "--out outputs/cpu_tiny/data" in readme
+    monkeypatch.setenv("R1_TINY_DIR", "/elsewhere")
+    assert compose_sft(["+profile=cpu_tiny"]).data.train_files == "/elsewhere/data/sft_train.parquet"
+
+
 def test_cpu_profile_overrides():
     config = compose_sft(["+profile=cpu_tiny"])
     assert (config.trainer.device, config.engine.strategy, config.model.use_remove_padding) == ("cpu", "fsdp2", False)
