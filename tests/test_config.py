@@ -63,3 +63,20 @@ def test_bad_namespace_value_fails_validation_naming_the_key():
     config = composed("+experiment=stable_reinforce", "r1_reward.pre_clip.delta_max=0.5")
     with pytest.raises(Exception, match="r1_reward.pre_clip"):
         validate(config)
+
+
+def _leaves(node, prefix=""):
+    """``{dotted key: value}`` of a YAML mapping's leaves."""
+    if not isinstance(node, dict):
+        return {prefix: node}
+    pairs = (_leaves(child, f"{prefix}.{key}" if prefix else key) for key, child in node.items())
+    return {key: value for leaves in pairs for key, value in leaves.items()}
+
+
+def test_experiments_do_not_restate_the_base_config():
+    import yaml
+
+    base = _leaves(yaml.safe_load((CONF / "r1_reward.yaml").read_text()))
+    for path in sorted((CONF / "experiment").glob("*.yaml")):
+        restated = {key for key, value in _leaves(yaml.safe_load(path.read_text())).items() if base.get(key) == value}
+        assert not restated, f"{path.name} restates conf/r1_reward.yaml: {sorted(restated)}"
