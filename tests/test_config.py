@@ -80,3 +80,26 @@ def test_experiments_do_not_restate_the_base_config():
     for path in sorted((CONF / "experiment").glob("*.yaml")):
         restated = {key for key, value in _leaves(yaml.safe_load(path.read_text())).items() if base.get(key) == value}
         assert not restated, f"{path.name} restates conf/r1_reward.yaml: {sorted(restated)}"
+
+
+def uncommented_keys(path) -> list[str]:
+    """Leaf keys of a YAML file without a comment line right above them (mapping keys hold commented leaves)."""
+    lines = path.read_text().splitlines()
+    return [
+        line.strip()
+        for above, line in zip(["#"] + lines, lines)
+        if line.strip() and not line.lstrip().startswith(("#", "- ")) and not line.rstrip().endswith(":")
+        and not above.strip().startswith("#")
+    ]
+
+
+@pytest.mark.parametrize("path", sorted(CONF.glob("profile/*.yaml")) + sorted(CONF.glob("sft/profile/*.yaml")),
+                         ids=lambda path: str(path.relative_to(CONF)))  # fmt: skip
+def test_every_profile_key_has_its_comment(path):
+    assert uncommented_keys(path) == []
+
+
+def test_the_comment_check_finds_a_bare_key(tmp_path):
+    path = tmp_path / "x.yaml"
+    path.write_text("a:\n  # why\n  b: 1\n  c: 2\n")
+    assert uncommented_keys(path) == ["c: 2"]
