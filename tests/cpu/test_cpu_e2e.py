@@ -8,6 +8,7 @@ Each run prints its wall time and step times (``-s`` shows them).
 import json
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import pytest
 
 from r1_reward.cpu.tiny_model import build
 from r1_reward.data import toy
+from r1_reward.quiet import OPTIONAL_ENGINES
 
 pytestmark = pytest.mark.e2e
 
@@ -36,20 +38,21 @@ def main_ppo_command(overrides: list[str]) -> list[str]:
                       + overrides)  # fmt: skip
 
 
-def run_env(tiny_dir: Path, metrics_path: Path) -> dict[str, str]:
-    """Environment of a run: this checkout on the path, offline, the tiny folder and the metrics file."""
-    return os.environ | {
-        "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "R1_TINY_DIR": str(tiny_dir),
-        "VERL_FILE_LOGGER_PATH": str(metrics_path), "RAY_DEDUP_LOGS": "0",
-    }  # fmt: skip
+def run_env(tiny_dir: Path, metrics_path: Path | None) -> dict[str, str]:
+    """Environment of a run: this checkout on the path, offline, the tiny folder and the metrics file (None: the
+    run folder's)."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("VERL_FILE_LOGGER")}
+    env |= {"PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "R1_TINY_DIR": str(tiny_dir), "RAY_DEDUP_LOGS": "0"}
+    return env | ({"VERL_FILE_LOGGER_PATH": str(metrics_path)} if metrics_path else {})
 
 
-def start(overrides: list[str], tiny_dir: Path, metrics_path: Path, log_path: Path) -> subprocess.Popen:
-    """Start a training run in its own session (so the whole process group can be killed)."""
+def start(overrides: list[str], tiny_dir: Path, metrics_path: Path | None, log_path: Path) -> subprocess.Popen:
+    """Start a training run in its own session (so the whole process group can be killed); its run folder is
+    ``<log dir>/run``."""
     log = open(log_path, "w")  # noqa: SIM115 - closed with the process by the caller's wait()
     return subprocess.Popen(
-        main_ppo_command(overrides), cwd=REPO, env=run_env(tiny_dir, metrics_path), stdout=log,
-        stderr=subprocess.STDOUT, start_new_session=True,
+        main_ppo_command([*overrides, f"hydra.run.dir={log_path.parent / 'run'}"]), cwd=REPO,
+        env=run_env(tiny_dir, metrics_path), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
 
 
@@ -83,12 +86,22 @@ def _report(label: str, wall_s: float, metrics: list[dict]) -> None:
 
 
 def test_two_step_smoke_logs_stable_reinforce_metrics(tiny_dir, tmp_path):
-    metrics_path, log_path = tmp_path / "metrics.jsonl", tmp_path / "run.log"
+    log_path, run = tmp_path / "run.log", tmp_path / "run"
     started = time.monotonic()
-    process = start(["trainer.total_training_steps=2", "trainer.save_freq=-1"], tiny_dir, metrics_path, log_path)
+    process = start(["trainer.total_training_steps=2"], tiny_dir, None, log_path)
     _finish(process, log_path, "2-step smoke")
-    metrics = read_metrics(metrics_path)
+    # Every output is in the run folder, named at start and end; the start-up stays quiet (no config dump).
+    metrics = read_metrics(run / "metrics.jsonl")
     _report("smoke", time.monotonic() - started, metrics)
+    log = log_path.read_text(errors="replace")
+    assert log.count(f"r1_reward run folder: {run}") == 2
+    assert (run / "config.yaml").is_file() and (run / "main_ppo.log").is_file()
+    assert (run / "checkpoints" / "global_step_2").is_dir()  # saved at the last step by default
+    # verl's optional-engine warnings: only the driver's own (it imports verl before reading the config), not the
+    # ~70 of the Ray workers; and no config dump.
+    assert len(re.findall(r"UserWarning: \w+ engine is not available", log)) <= len(OPTIONAL_ENGINES)
+    assert "'actor_rollout_ref': {" not in log
+    print(f"[smoke] {len(log.splitlines())} log lines")
     assert [m["step"] for m in metrics] == [1, 2]
     for step in metrics:
         data = step["data"]
