@@ -7,14 +7,11 @@ used goes to ``<output>.rejected.jsonl`` with its file, line and reason; the sum
 """
 
 import json
-import os
 import random
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from r1_reward.data.formats import adapter
@@ -22,6 +19,7 @@ from r1_reward.data.images import ImageStore
 from r1_reward.data.pairs import Pair, RowError
 from r1_reward.data.schema import RL_SCHEMA, OrderBalancer, rl_row
 from r1_reward.data.sources import SourceRecord, count_records, read_records
+from r1_reward.files import ParquetRowWriter
 
 
 @dataclass(frozen=True)
@@ -100,29 +98,6 @@ class Quarantine:
         self._handle.close()
 
 
-class RowGroupWriter:
-    """Buffers rows and writes a parquet row group each time ``row_group_size`` rows are ready."""
-
-    def __init__(self, path: Path, row_group_size: int) -> None:
-        self._writer = pq.ParquetWriter(path, RL_SCHEMA)
-        self._rows: list[dict] = []
-        self.row_group_size = row_group_size
-
-    def add(self, row: dict) -> None:
-        self._rows.append(row)
-        if len(self._rows) >= self.row_group_size:
-            self.flush()
-
-    def flush(self) -> None:
-        if self._rows:
-            self._writer.write_table(pa.Table.from_pylist(self._rows, schema=RL_SCHEMA))
-            self._rows = []
-
-    def close(self) -> None:
-        self.flush()
-        self._writer.close()
-
-
 class Converter:
     """State of one conversion run: image store, balancer, writers and counts."""
 
@@ -130,8 +105,7 @@ class Converter:
         self.images = ImageStore(image_root)
         self.balancer = OrderBalancer(seed)
         self.seed = seed
-        self.tmp_output = output.with_name(output.name + ".tmp")
-        self.writer = RowGroupWriter(self.tmp_output, row_group_size)
+        self.writer = ParquetRowWriter(output, RL_SCHEMA, row_group_size)
         self.quarantine = Quarantine(output.with_name(output.name + ".rejected.jsonl"))
         self.summary = Summary()
 
@@ -204,5 +178,5 @@ def convert(
     finally:
         converter.writer.close()
         converter.quarantine.close()
-    os.replace(converter.tmp_output, output)
+    converter.writer.commit()
     return converter.summary

@@ -9,6 +9,8 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from r1_reward.files import cut_torn_tail
+
 
 @dataclass
 class Annotation:
@@ -30,22 +32,19 @@ def load_journal(path: Path) -> dict[int, int]:
     offsets: dict[int, int] = {}
     if not path.exists():
         return offsets
-    good_end = 0
+    cut_torn_tail(path)
+    start = 0
     with path.open("rb") as handle:
-        for line in iter(handle.readline, b""):
-            start = good_end
+        for number, line in enumerate(iter(handle.readline, b""), start=1):
             try:
                 entry = json.loads(line)
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                break
-            if not line.endswith(b"\n"):
-                break
+            except (json.JSONDecodeError, UnicodeDecodeError) as error:
+                raise ValueError(f"{path} line {number} is not a journal entry ({error}): the journal was edited "
+                                 "by hand; delete that line (its row is annotated again)") from error  # fmt: skip
             if entry["row"] in offsets:
                 raise ValueError(f"{path}: row {entry['row']} recorded twice; the journal was edited by hand")
             offsets[entry["row"]] = start
-            good_end = start + len(line)
-    if good_end != path.stat().st_size:
-        os.truncate(path, good_end)
+            start += len(line)
     return offsets
 
 

@@ -5,17 +5,16 @@ took at least ``min_attempts`` (2) attempts or were never answered correctly. Bo
 look annotations up by byte offset, so memory stays bounded; the difficulty goes into ``extra_info``.
 """
 
-import os
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from r1_reward.data.journal import Annotation, load_journal, read_entry
 from r1_reward.data.schema import RL_SCHEMA, SFT_SCHEMA, OrderBalancer, place_chosen
+from r1_reward.files import write_parquet
 
 
 @dataclass
@@ -51,23 +50,6 @@ def annotated_rows(input_path: Path, journal: Path) -> Iterator[tuple[dict, Anno
                 row += 1
 
 
-def write_rows(rows: Iterator[dict], output: Path, schema: pa.Schema, row_group_size: int = 256) -> int:
-    """Write rows to ``output`` (atomically, a row group at a time); returns how many."""
-    tmp = output.with_name(output.name + ".tmp")
-    count, buffer = 0, []
-    with pq.ParquetWriter(tmp, schema) as writer:
-        for row in rows:
-            buffer.append(row)
-            count += 1
-            if len(buffer) == row_group_size:
-                writer.write_table(pa.Table.from_pylist(buffer, schema=schema))
-                buffer = []
-        if buffer:
-            writer.write_table(pa.Table.from_pylist(buffer, schema=schema))
-    os.replace(tmp, output)
-    return count
-
-
 def sft_rows(input_path: Path, journal: Path) -> Iterator[dict]:
     for record, annotation in annotated_rows(input_path, journal):
         if annotation is not None and annotation.correct:
@@ -78,7 +60,7 @@ def sft_rows(input_path: Path, journal: Path) -> Iterator[dict]:
 
 def write_sft(input_path: Path, journal: Path, output: Path) -> int:
     """The SFT parquet (verl MultiTurnSFTDataset: ``messages`` + ``images``) of correctly annotated rows."""
-    return write_rows(sft_rows(input_path, journal), output, SFT_SCHEMA)
+    return write_parquet(sft_rows(input_path, journal), output, SFT_SCHEMA)
 
 
 def select(
@@ -106,5 +88,5 @@ def select(
             else:
                 summary.easy += 1
 
-    write_rows(hard_rows(), Path(output), RL_SCHEMA)
+    write_parquet(hard_rows(), Path(output), RL_SCHEMA)
     return summary

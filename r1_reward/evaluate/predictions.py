@@ -12,6 +12,7 @@ from typing import Any
 
 from r1_reward.evaluate.items import Presentation
 from r1_reward.evaluate.models.base import Sample
+from r1_reward.files import cut_torn_tail
 
 # Header fields that must match for a rerun to append to an existing file.
 RESUME_FIELDS: tuple[str, ...] = ("benchmark", "judge", "order", "samples", "seed")
@@ -29,14 +30,6 @@ def record(presentation: Presentation, samples: list[Sample]) -> dict[str, Any]:
         **({"category_paper": item.extra["category_paper"]} if "category_paper" in item.extra else {}),
         "samples": [{k: v for k, v in asdict(s).items() if v is not None} for s in samples],
     }
-
-
-def _cut_torn_tail(path: Path) -> None:
-    """Drop a last line without its newline (a write interrupted by a crash)."""
-    data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        with path.open("r+b") as handle:
-            handle.truncate(data.rfind(b"\n") + 1)
 
 
 def read_predictions(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -61,7 +54,7 @@ class PredictionStore:
         self.path = Path(path)
         self.done: set[tuple[str, str]] = set()
         if self.path.is_file() and self.path.stat().st_size:
-            _cut_torn_tail(self.path)
+            cut_torn_tail(self.path)
             old_header, records = read_predictions(self.path)
             self._check_header(old_header, header)
             self.done = {(r["key"], r["slot"]) for r in records}
