@@ -18,7 +18,7 @@ from tqdm import tqdm
 from r1_reward.data.annotator import ChatClient, Endpoint, chat_content
 from r1_reward.data.choice import reply_choice
 from r1_reward.data.journal import Annotation, JournalWriter, load_journal
-from r1_reward.data.select import write_sft
+from r1_reward.data.sft import write_sft
 
 MAX_ATTEMPTS = 3
 

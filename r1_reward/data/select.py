@@ -1,8 +1,7 @@
-"""Joining the RL parquet with the annotation journal: the SFT parquet and the hard RL subset (§3.2).
+"""The hard RL subset (§3.2): rows that took at least ``min_attempts`` (2) attempts or were never answered correctly.
 
-SFT: rows the annotator got right, with its think-and-answer reply as the assistant turn. RL subset: rows that
-took at least ``min_attempts`` (2) attempts or were never answered correctly. Both stream the input parquet and
-look annotations up by byte offset, so memory stays bounded; the difficulty goes into ``extra_info``.
+It streams the RL parquet joined with the annotation journal (``r1_reward.data.sft.annotated_rows``), so memory
+stays bounded; the difficulty goes into ``extra_info``.
 """
 
 from collections import Counter
@@ -10,10 +9,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
-from r1_reward.data.journal import Annotation, load_journal, read_entry
-from r1_reward.data.schema import RL_SCHEMA, SFT_SCHEMA, OrderBalancer, place_chosen
+from r1_reward.data.schema import RL_SCHEMA, OrderBalancer, place_chosen
+from r1_reward.data.sft import annotated_rows
 from r1_reward.files import write_parquet
 
 
@@ -33,34 +30,6 @@ class SelectSummary:
             f" + easy {self.easy} + unannotated {self.unannotated}\n"
             f"selected ground truth: answer 1 = {self.labels['1']}, answer 2 = {self.labels['2']}"
         )
-
-
-def annotated_rows(input_path: Path, journal: Path) -> Iterator[tuple[dict, Annotation | None]]:
-    """Each input row with its annotation (None when the journal has none), with difficulty in ``extra_info``."""
-    offsets = load_journal(journal)
-    with journal.open("rb") as handle:
-        row = 0
-        for batch in pq.ParquetFile(input_path).iter_batches(batch_size=64):
-            for record in batch.to_pylist():
-                annotation = read_entry(handle, offsets[row]) if row in offsets else None
-                if annotation is not None:
-                    record["extra_info"]["attempts"] = annotation.attempts
-                    record["extra_info"]["annotator_correct"] = annotation.correct
-                yield record, annotation
-                row += 1
-
-
-def sft_rows(input_path: Path, journal: Path) -> Iterator[dict]:
-    for record, annotation in annotated_rows(input_path, journal):
-        if annotation is not None and annotation.correct:
-            prompt = record.pop("prompt")
-            record["messages"] = prompt + [{"role": "assistant", "content": annotation.response}]
-            yield record
-
-
-def write_sft(input_path: Path, journal: Path, output: Path) -> int:
-    """The SFT parquet (verl MultiTurnSFTDataset: ``messages`` + ``images``) of correctly annotated rows."""
-    return write_parquet(sft_rows(input_path, journal), output, SFT_SCHEMA)
 
 
 def select(

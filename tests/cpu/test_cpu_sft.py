@@ -13,7 +13,7 @@ from hydra_compose import CONF, compose_config
 
 from r1_reward.data import Source, convert
 from r1_reward.data.journal import Annotation, JournalWriter
-from r1_reward.data.select import write_sft
+from r1_reward.data.sft import write_sft
 
 
 def compose_sft(overrides: list[str]):

@@ -9,7 +9,7 @@ from omegaconf import OmegaConf
 
 from r1_reward.data import Source, convert
 from r1_reward.data.journal import Annotation, JournalWriter
-from r1_reward.data.select import write_sft
+from r1_reward.data.sft import write_sft
 
 
 @pytest.fixture(scope="module")
