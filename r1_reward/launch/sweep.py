@@ -1,7 +1,7 @@
 """Hydra sweeps (``python -m r1_reward.main_ppo -m ...``): a name per run and one table of every run's final metrics.
 
 ``SweepCallback`` (wired in ``conf/r1_reward.yaml``) gives every run ``trainer.experiment_name`` = its overrides, so
-runs never share a tracker run or a checkpoint dir (verl resumes from ``checkpoints/<project>/<experiment_name>``).
+runs never share a tracker run; each run's checkpoints go to its own output dir (``r1_reward/run_folder.py``).
 After each run it saves the run's overrides, status and final metrics as ``result.json`` in the run's output dir;
 after the sweep it writes ``summary.csv`` (every metric) and ``summary.md`` (the main ones) in the sweep dir.
 Final metrics come from verl's ``file`` logger (``trainer.logger`` must include ``file``), which the callback points
