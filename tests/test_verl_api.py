@@ -103,13 +103,14 @@ def test_compute_advantage_passes_config_and_uid():
     assert '"config": config' in source and 'adv_kwargs["index"]' in source, "r1_reward/algos/adv_filter.py"
 
 
-def test_trainer_mode_is_a_plain_attribute_compared_with_sync():
-    # r1_reward/trainer.py reports "sync" through a property; verl must still assign and compare the name.
+def test_trainer_mode_is_read_from_the_config_and_compared_with_sync():
+    # r1_reward/trainer.py sets trainer.v1.trainer_mode to "sync" before PPOTrainer.__init__ reads it from the config.
     from verl.trainer.ppo.v1 import trainer_base
 
+    init = inspect.getsource(trainer_base.PPOTrainer.__init__)
+    assert "self.trainer_mode = self.config.trainer.v1.trainer_mode" in init, "r1_reward/trainer.py"
     source = inspect.getsource(trainer_base.PPOTrainer)
-    assert "self.trainer_mode = self.config.trainer.v1.trainer_mode" in source
-    assert 'self.trainer_mode == "sync"' in source or 'self.trainer_mode != "sync"' in source
+    assert 'self.trainer_mode == "sync"' in source and 'self.trainer_mode != "sync"' in source, "r1_reward/trainer.py"
 
 
 def test_config_targets_we_swap_exist_in_verls_yaml():
