@@ -67,11 +67,6 @@ def mmrb_category(category: str, item_id: str) -> str:
     return _MMRB_CATEGORIES.get(category, category)
 
 
-def read_rows(path: str | Path) -> list[dict[str, Any]]:
-    """Rows of a ``.jsonl``, ``.json`` (a list) or ``.parquet`` file."""
-    return [row for _, row in located_rows(path)]
-
-
 def located_rows(path: str | Path) -> list[tuple[str, Any]]:
     """``(where, row)`` pairs, ``where`` being ``"<file>:<line>"`` (jsonl) or ``"<file> row <n>"`` (json, parquet)."""
     path = Path(path)
