@@ -68,6 +68,7 @@ def check_decodes(item: BenchItem, path: Path) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as image:
+                image.draft(image.mode, (1, 1))  # JPEG: all data still decoded, at 1/8 scale (2-4x faster)
                 image.load()
     except Exception as error:  # Pillow raises OSError, SyntaxError, ValueError, zlib.error, … on broken data
         raise InputError(
