@@ -133,13 +133,14 @@ class Quarantine:
 
 
 class RowGroupWriter:
-    """Buffers rows and writes a parquet row group once ``row_group_size`` rows or ``max_bytes`` of images are ready."""
+    """Buffers rows and writes a parquet row group once ``row_group_size`` rows or ``ROW_GROUP_MAX_BYTES`` of images
+    are ready."""
 
-    def __init__(self, path: Path, row_group_size: int, max_bytes: int = ROW_GROUP_MAX_BYTES) -> None:
+    def __init__(self, path: Path, row_group_size: int) -> None:
         self._writer = pq.ParquetWriter(path, RL_SCHEMA)
         self._rows: list[dict] = []
         self._bytes = 0
-        self.row_group_size, self.max_bytes = row_group_size, max_bytes
+        self.row_group_size, self.max_bytes = row_group_size, ROW_GROUP_MAX_BYTES
 
     def add(self, row: dict) -> None:
         self._rows.append(row)

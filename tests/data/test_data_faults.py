@@ -151,3 +151,21 @@ def test_crash_mid_run_leaves_the_previous_outputs_intact(tmp_path, image_root, 
     with pytest.raises(KeyboardInterrupt):
         convert([Source("pairwise", source)], output, image_root, progress=False)
     assert (output.read_bytes(), rejected.read_bytes()) == before
+
+
+def test_row_groups_and_image_cache_are_bounded_in_bytes(tmp_path, image_root, samples, monkeypatch):
+    # the memory bound data/README.md states: a row group is flushed once its images reach the byte cap, and the
+    # shared-image cache evicts by bytes, not only by count
+    images = sys.modules["r1_reward.data.images"]
+    convert_module = sys.modules["r1_reward.data.convert"]
+    sizes = [len((image_root / name).read_bytes()) for name in ("red.png", "blue.png")]  # 75 and 77 bytes
+    monkeypatch.setattr(convert_module, "ROW_GROUP_MAX_BYTES", 2 * min(sizes))  # two rows' images fill a group
+    monkeypatch.setattr(images, "CACHE_MAX_BYTES", max(sizes))  # room for one image
+    rows = [samples.pairwise(id=f"r{i}", chosen=f"red {i}", image=("red.png", "blue.png")[i % 2]) for i in range(5)]
+    source = samples.write_jsonl(tmp_path / "in.jsonl", rows)
+    convert([Source("pairwise", source)], tmp_path / "o.parquet", image_root, progress=False)
+    metadata = pq.read_metadata(tmp_path / "o.parquet")
+    assert [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)] == [2, 2, 1]
+    store = images.ImageStore(image_root)
+    store.load("red.png"), store.load("blue.png")
+    assert list(store._cache) == [image_root.resolve() / "blue.png"]
