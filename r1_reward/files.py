@@ -1,6 +1,7 @@
 """The package's file writers and recoveries, in one place (data pipeline and evaluation use the same ones).
 
-- ``ParquetRowWriter`` / ``write_parquet``: parquet written a row group at a time (memory bounded by one group) into
+- ``ParquetRowWriter`` / ``write_parquet``: parquet written a row group at a time (memory bounded by one group: a
+  group is written at ``row_group_size`` rows or, when set, ``max_group_bytes`` of image bytes) into
   ``<output>.tmp`` and renamed over ``<output>`` only when complete, so a crash never leaves a partial parquet.
 - ``cut_torn_tail``: an append-only JSONL file whose last write was cut by a crash ends in a line without its
   newline; dropping that line is the whole recovery (every complete line was written before it).
@@ -15,25 +16,33 @@ import pyarrow.parquet as pq
 
 
 class ParquetRowWriter:
-    """Buffers rows and writes a row group each time ``row_group_size`` are ready; ``commit`` publishes the file."""
+    """Buffers rows and writes a row group each time ``row_group_size`` rows (or ``max_group_bytes`` of the rows'
+    image bytes) are ready; ``commit`` publishes the file, ``discard`` drops it."""
 
-    def __init__(self, output: Path, schema: pa.Schema, row_group_size: int = 256) -> None:
+    def __init__(
+        self, output: Path, schema: pa.Schema, row_group_size: int = 256, max_group_bytes: int | None = None
+    ) -> None:
         self.output, self.schema, self.row_group_size = Path(output), schema, row_group_size
+        self.max_group_bytes = max_group_bytes
         self.tmp = self.output.with_name(self.output.name + ".tmp")
         self._writer = pq.ParquetWriter(self.tmp, schema)
         self._rows: list[dict] = []
+        self._bytes = 0
         self.count = 0
 
     def add(self, row: dict) -> None:
         self._rows.append(row)
         self.count += 1
-        if len(self._rows) >= self.row_group_size:
+        if self.max_group_bytes is not None:
+            self._bytes += sum(len(image["bytes"]) for image in row.get("images") or [])
+        full = self.max_group_bytes is not None and self._bytes >= self.max_group_bytes
+        if full or len(self._rows) >= self.row_group_size:
             self._flush()
 
     def _flush(self) -> None:
         if self._rows:
             self._writer.write_table(pa.Table.from_pylist(self._rows, schema=self.schema))
-            self._rows = []
+            self._rows, self._bytes = [], 0
 
     def close(self) -> None:
         """Write what is buffered and close ``<output>.tmp`` (``output`` is untouched until ``commit``)."""
@@ -41,6 +50,11 @@ class ParquetRowWriter:
             self._flush()
             self._writer.close()
             self._writer = None
+
+    def discard(self) -> None:
+        """Close and delete ``<output>.tmp``, leaving ``output`` as it was."""
+        self.close()
+        self.tmp.unlink(missing_ok=True)
 
     def commit(self) -> int:
         """Close and atomically replace ``output`` with the new file; returns the number of rows."""

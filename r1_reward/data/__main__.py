@@ -14,7 +14,8 @@ from r1_reward.data.formats import FORMATS
 
 
 def convert_command(args: argparse.Namespace) -> int:
-    from r1_reward.data.convert import Source, convert, parse_source
+    from r1_reward.data.convert import ConvertError, Source, convert, parse_source
+    from r1_reward.data.limits import RowLimits
 
     sources = [parse_source(spec) for spec in args.source]
     if args.input:
@@ -23,7 +24,13 @@ def convert_command(args: argparse.Namespace) -> int:
         sources += [Source(args.format, Path(path), args.cap) for path in args.input]
     if not sources:
         raise SystemExit("nothing to convert: pass --format F --input FILE, or --source [NAME=]FORMAT:PATH[:CAP]")
-    summary = convert(sources, args.output, args.image_root, args.seed, args.row_group_size, not args.quiet)
+    limits = RowLimits(args.max_image_mb, args.max_image_pixels, args.max_aspect_ratio, args.max_text_chars)
+    try:
+        summary = convert(sources, args.output, args.image_root, args.seed, args.row_group_size, not args.quiet, limits)
+    except ConvertError as error:
+        print(error.summary.text())
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     print(summary.text())
     print(f"wrote {args.output}; rejected rows in {args.output}.rejected.jsonl")
     return 0
@@ -68,8 +75,24 @@ def add_convert(commands: argparse._SubParsersAction) -> None:
     conv.add_argument("--output", required=True, help="output .parquet")
     conv.add_argument("--seed", type=int, default=0, help="seed of the answer-order balancing and of cap sampling")
     conv.add_argument("--row-group-size", type=int, default=512, help="rows per parquet row group (memory bound)")
+    add_limits(conv)
     conv.add_argument("--quiet", action="store_true", help="no progress bars")
     conv.set_defaults(run=convert_command)
+
+
+def add_limits(conv: argparse.ArgumentParser) -> None:
+    """Row caps (``RowLimits``); a row over one is quarantined, naming the option that raises it."""
+    from r1_reward.data.limits import RowLimits
+
+    default = RowLimits()
+    conv.add_argument("--max-image-mb", type=float, default=default.max_image_mb, help="max encoded image file size")
+    conv.add_argument("--max-image-pixels", type=int, default=default.max_image_pixels, help="max width x height")
+    conv.add_argument(
+        "--max-aspect-ratio", type=float, default=default.max_aspect_ratio, help="max long/short side (Qwen2.5-VL: 200)"
+    )
+    conv.add_argument(
+        "--max-text-chars", type=int, default=default.max_text_chars, help="max characters of question + responses"
+    )
 
 
 def add_annotate(commands: argparse._SubParsersAction) -> None:

@@ -2,8 +2,9 @@
 
 Each row's Table 1 prompt goes to the annotator at temperature 0 up to ``max_attempts`` times, stopping at the
 first reply whose choice matches the ground truth; the reply is kept as the SFT target and the number of
-attempts recorded as the row's difficulty. Finished rows are journaled one by one (``journal.py``), so a killed
-run restarted with the same arguments loses no finished row and annotates none twice.
+attempts recorded as the row's difficulty. Finished rows are journaled one by one (``journal.py``), keyed by their
+content, so a killed run restarted with the same arguments loses no finished row and annotates none twice, and a
+row that changed since (the input was reconverted) is annotated afresh instead of inheriting another row's reply.
 """
 
 import asyncio
@@ -17,7 +18,7 @@ from tqdm import tqdm
 
 from r1_reward.data.annotator import ChatClient, Endpoint, chat_content
 from r1_reward.data.choice import reply_choice
-from r1_reward.data.journal import Annotation, JournalWriter, load_journal
+from r1_reward.data.journal import Annotation, JournalWriter, load_journal, row_key
 from r1_reward.data.sft import write_sft
 
 MAX_ATTEMPTS = 3
@@ -25,9 +26,10 @@ MAX_ATTEMPTS = 3
 
 @dataclass
 class Task:
-    """One input row to annotate: its position, the user turn, its images and the ground-truth choice."""
+    """One input row to annotate: its position and content key, the user turn, its images and the ground truth."""
 
     row: int
+    key: str
     content: str
     images: list[bytes]
     ground_truth: int
@@ -35,10 +37,16 @@ class Task:
 
 @dataclass
 class AnnotateSummary:
-    """Counts of one ``annotate`` run; ``rows == already_done + annotated + failed`` when it ends."""
+    """Counts of one ``annotate`` run; ``rows == already_done + shared + annotated + failed`` when it ends.
+
+    ``shared``: rows identical in content to an earlier row of the input, which share its annotation; ``stale``:
+    journal entries that match no row any more (the input changed since), ignored.
+    """
 
     rows: int = 0
     already_done: int = 0
+    shared: int = 0
+    stale: int = 0
     annotated: int = 0
     failed: int = 0
     correct_at: Counter = field(default_factory=Counter)
@@ -49,11 +57,13 @@ class AnnotateSummary:
     def text(self) -> str:
         attempts = ", ".join(f"{k} attempt(s): {v}" for k, v in sorted(self.correct_at.items()))
         lines = [
-            f"rows {self.rows} = already done {self.already_done} + annotated now {self.annotated}"
-            f" + failed {self.failed}",
+            f"rows {self.rows} = already done {self.already_done} + same content as an earlier row {self.shared}"
+            f" + annotated now {self.annotated} + failed {self.failed}",
             f"this run: correct after {attempts or 'none'}; never correct: {self.never_correct};"
             f" requests: {self.requests}",
         ]
+        if self.stale:
+            lines.append(f"{self.stale} journal entries match no input row (rows changed since): ignored")
         if self.failed:
             lines.append(f"failed rows are not journaled: rerun the same command to retry them ({self.first_error})")
         return "\n".join(lines)
@@ -63,17 +73,25 @@ def journal_path(output: Path) -> Path:
     return output.with_name(output.name + ".annotations.jsonl")
 
 
-def pending_tasks(path: Path, done: dict[int, int]) -> Iterator[Task]:
-    """Rows of an RL parquet not yet in the journal, read a batch at a time."""
-    row = 0
+def pending_tasks(path: Path, done: dict[str, int], summary: AnnotateSummary) -> Iterator[Task]:
+    """Rows of an RL parquet whose content has no journal entry yet, read a batch at a time (counted in ``summary``)."""
+    row, queued, matched = 0, set(), set()
     columns = ["prompt", "images", "reward_model"]
     for batch in pq.ParquetFile(path).iter_batches(batch_size=64, columns=columns):
         for record in batch.to_pylist():
-            if row not in done:
+            key = row_key(record)
+            if key in done:
+                summary.already_done += 1
+                matched.add(key)
+            elif key in queued:
+                summary.shared += 1
+            else:
+                queued.add(key)
                 images = [image["bytes"] for image in record["images"] or []]
                 truth = int(record["reward_model"]["ground_truth"])
-                yield Task(row, record["prompt"][-1]["content"], images, truth)
+                yield Task(row, key, record["prompt"][-1]["content"], images, truth)
             row += 1
+    summary.stale = len(done) - len(matched)
 
 
 async def annotate_task(client: ChatClient, task: Task, max_attempts: int, summary: AnnotateSummary) -> Annotation:
@@ -85,8 +103,8 @@ async def annotate_task(client: ChatClient, task: Task, max_attempts: int, summa
         summary.requests += 1
         answers.append(reply_choice(reply))
         if answers[-1] == task.ground_truth:
-            return Annotation(task.row, attempt, True, reply, answers)
-    return Annotation(task.row, max_attempts, False, None, answers)
+            return Annotation(task.row, attempt, True, reply, answers, task.key)
+    return Annotation(task.row, max_attempts, False, None, answers, task.key)
 
 
 class Annotator:
@@ -122,6 +140,7 @@ class Annotator:
         self.bar.update()
 
     async def run(self, tasks: Iterator[Task]) -> AnnotateSummary:
+        """Annotate ``tasks`` (built with ``pending_tasks(..., self.summary)``) with ``concurrency`` workers."""
         client, writer = ChatClient(self.endpoint), JournalWriter(self.journal)
         queue: asyncio.Queue = asyncio.Queue(maxsize=2 * self.concurrency)
 
@@ -154,9 +173,9 @@ def annotate(
     journal = journal_path(output)
     done = load_journal(journal)
     total = pq.ParquetFile(input_path).metadata.num_rows
-    with tqdm(total=total, initial=len(done), desc="annotate", disable=not progress) as bar:
+    with tqdm(total=total, initial=min(len(done), total), desc="annotate", disable=not progress) as bar:
         annotator = Annotator(endpoint, journal, concurrency, max_attempts, bar)
-        summary = asyncio.run(annotator.run(pending_tasks(input_path, done)))
-    summary.rows, summary.already_done = total, len(done)
+        summary = asyncio.run(annotator.run(pending_tasks(input_path, done, annotator.summary)))
+    summary.rows = total
     write_sft(input_path, journal, output)
     return summary

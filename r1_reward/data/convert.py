@@ -1,12 +1,17 @@
 """``convert``: preference sets → verl RLHF parquet, streaming, with every unusable row quarantined.
 
-Rows are read one at a time, turned into pairs by their format's adapter, given a balanced answer order and
-written in parquet row groups as they fill, so memory stays bounded by one row group. A row that cannot be
-used goes to ``<output>.rejected.jsonl`` with its file, line and reason; the summary accounts for every row:
-``rows in = written + rejected + skipped by cap``.
+Rows are read one at a time, turned into pairs by their format's adapter, checked against the row caps
+(:mod:`r1_reward.data.limits`), given a balanced answer order and written in parquet row groups as they fill
+(``row_group_size`` rows or ``ROW_GROUP_MAX_BYTES``, whichever comes first), so memory stays bounded by one row
+group. Any failure of one row (a ``RowError`` or anything else its reading raises) sends it to
+``<output>.rejected.jsonl`` with its file, line and reason; the summary accounts for every row:
+``rows in = written + rejected + skipped by cap``. Both files are written beside the output and renamed into
+place at the end, so a killed run leaves the previous pair intact. A source of which no row could be used (a
+missing required column, a wrong ``--format`` or ``--image-root``) fails the run, naming the top reasons.
 """
 
 import json
+import os
 import random
 from collections import Counter
 from dataclasses import dataclass, field
@@ -16,10 +21,21 @@ from tqdm import tqdm
 
 from r1_reward.data.formats import adapter
 from r1_reward.data.images import ImageStore
+from r1_reward.data.limits import DEFAULT_LIMITS, MB, RowLimits
 from r1_reward.data.pairs import Pair, RowError
 from r1_reward.data.schema import RL_SCHEMA, OrderBalancer, rl_row
 from r1_reward.data.sources import SourceRecord, count_records, read_records
 from r1_reward.files import ParquetRowWriter
+
+ROW_GROUP_MAX_BYTES = 128 * MB  # flush a row group once its images reach this size, whatever the row count
+
+
+class ConvertError(RuntimeError):
+    """The run produced nothing usable from a source; ``summary`` holds the counts, nothing was published."""
+
+    def __init__(self, message: str, summary: "Summary") -> None:
+        super().__init__(message)
+        self.summary = summary
 
 
 @dataclass(frozen=True)
@@ -47,6 +63,7 @@ class Summary:
     labels: Counter = field(default_factory=Counter)
     reasons: Counter = field(default_factory=Counter)
     per_source: dict = field(default_factory=dict)
+    source_reasons: dict = field(default_factory=dict)
 
     def text(self) -> str:
         lines = [
@@ -55,8 +72,19 @@ class Summary:
             f"ground truth: answer 1 = {self.labels[1]}, answer 2 = {self.labels[2]}",
         ]
         lines += [f"  {name}: {counts}" for name, counts in self.per_source.items()]
-        lines += [f"  rejected ({count}): {reason}" for reason, count in self.reasons.most_common(10)]
+        if self.reasons:
+            lines.append("top rejection reasons:")
+            lines += [f"  {count:>8}  {reason}" for reason, count in self.reasons.most_common(10)]
         return "\n".join(lines)
+
+    def unusable_sources(self) -> list[str]:
+        """Sources that had rows to convert but gave none, each with its top rejection reasons."""
+        return [
+            f"{name}: 0 of {counts['rows_in'] - counts['skipped_by_cap']} rows usable"
+            f" (top reasons: {'; '.join(f'{r} ×{n}' for r, n in self.source_reasons[name].most_common(3))})"
+            for name, counts in self.per_source.items()
+            if counts["written"] == 0 and counts["rows_in"] > counts["skipped_by_cap"]
+        ]
 
 
 def parse_source(spec: str) -> Source:
@@ -83,11 +111,13 @@ def sampled_positions(source: Source, seed: int) -> set[int] | None:
 
 
 class Quarantine:
-    """Appends rejected rows, with their source position and reason, to ``<output>.rejected.jsonl``."""
+    """Appends rejected rows, with their source position and reason, to ``<output>.rejected.jsonl.tmp``;
+    ``publish`` renames it into place."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._handle = path.open("w", encoding="utf-8")
+        self.tmp_path = path.with_name(path.name + ".tmp")
+        self._handle = self.tmp_path.open("w", encoding="utf-8")
 
     def add(self, source: Source, record: SourceRecord, reason: str) -> None:
         entry = {"source": source.label, "format": source.format, "file": str(source.path), "line": record.line}
@@ -97,15 +127,21 @@ class Quarantine:
     def close(self) -> None:
         self._handle.close()
 
+    def publish(self) -> None:
+        os.replace(self.tmp_path, self.path)
+
 
 class Converter:
     """State of one conversion run: image store, balancer, writers and counts."""
 
-    def __init__(self, output: Path, image_root: str | Path | None, seed: int, row_group_size: int) -> None:
-        self.images = ImageStore(image_root)
+    def __init__(
+        self, output: Path, image_root: str | Path | None, seed: int, row_group_size: int, limits: RowLimits
+    ) -> None:
+        self.images = ImageStore(image_root, limits)
+        self.limits = limits
         self.balancer = OrderBalancer(seed)
         self.seed = seed
-        self.writer = ParquetRowWriter(output, RL_SCHEMA, row_group_size)
+        self.writer = ParquetRowWriter(output, RL_SCHEMA, row_group_size, max_group_bytes=ROW_GROUP_MAX_BYTES)
         self.quarantine = Quarantine(output.with_name(output.name + ".rejected.jsonl"))
         self.summary = Summary()
 
@@ -116,11 +152,11 @@ class Converter:
             if record.error is not None:
                 raise RowError(record.error)
             pair = _to_pair(source, record)
+            self.limits.check_text(pair)
             image = self.images.load(pair.image)
-        except RowError as error:
-            self.summary.rejected += 1
-            self.summary.reasons[_reason_kind(str(error))] += 1
-            self.quarantine.add(source, record, str(error))
+        except Exception as error:  # one bad row never costs the job: anything it raises is its quarantine reason
+            reason = str(error) if isinstance(error, RowError) else f"unexpected error: {type(error).__name__}: {error}"
+            self.reject(source, record, reason)
             return
         label = self.balancer.next_label()
         index = self.summary.written
@@ -130,8 +166,14 @@ class Converter:
         self.summary.written += 1
         self.summary.labels[label] += 1
 
+    def reject(self, source: Source, record: SourceRecord, reason: str) -> None:
+        self.summary.rejected += 1
+        self.summary.reasons[_reason_kind(reason)] += 1
+        self.quarantine.add(source, record, reason)
+
     def run_source(self, source: Source, progress: bool) -> None:
         before = (self.summary.rows_in, self.summary.written, self.summary.rejected, self.summary.skipped_by_cap)
+        reasons_before = self.summary.reasons.copy()
         keep = sampled_positions(source, self.seed)
         records = read_records(source.path)
         for position, record in enumerate(tqdm(records, desc=f"convert {source.label}", disable=not progress), 1):
@@ -143,6 +185,7 @@ class Converter:
         after = (self.summary.rows_in, self.summary.written, self.summary.rejected, self.summary.skipped_by_cap)
         names = ("rows_in", "written", "rejected", "skipped_by_cap")
         self.summary.per_source[source.label] = {n: b - a for n, a, b in zip(names, before, after)}
+        self.summary.source_reasons[source.label] = self.summary.reasons - reasons_before
 
 
 def _to_pair(source: Source, record: SourceRecord) -> Pair:
@@ -156,8 +199,9 @@ def _to_pair(source: Source, record: SourceRecord) -> Pair:
 
 
 def _reason_kind(reason: str) -> str:
-    """The kind of a ``"<kind>: <detail>"`` reason, for the summary's tally."""
-    return reason.split(":")[0]
+    """The kind of a ``"<kind>: <detail>"`` reason, for the summary's tally; ``missing field`` keeps its field."""
+    kind, _, detail = reason.partition(":")
+    return f"{kind}: {detail.strip()}" if kind == "missing field" else kind
 
 
 def convert(
@@ -167,16 +211,27 @@ def convert(
     seed: int = 0,
     row_group_size: int = 512,
     progress: bool = True,
+    limits: RowLimits = DEFAULT_LIMITS,
 ) -> Summary:
-    """Convert ``sources`` into one RL parquet at ``output`` (written atomically) and return the counts."""
+    """Convert ``sources`` into one RL parquet at ``output`` and its quarantine file, both published atomically,
+    and return the counts; ``ConvertError`` (nothing published) if a source gave no usable row."""
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    converter = Converter(output, image_root, seed, row_group_size)
+    converter = Converter(output, image_root, seed, row_group_size, limits)
     try:
         for source in sources:
             converter.run_source(source, progress)
     finally:
         converter.writer.close()
         converter.quarantine.close()
+    if unusable := converter.summary.unusable_sources():
+        converter.writer.discard()
+        converter.quarantine.tmp_path.unlink()
+        raise ConvertError(
+            "no usable row from " + " | ".join(unusable) + f"; nothing written to {output}: check --format,"
+            " the input's columns and --image-root",
+            converter.summary,
+        )
     converter.writer.commit()
+    converter.quarantine.publish()
     return converter.summary

@@ -9,24 +9,24 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from r1_reward.data.journal import Annotation, load_journal, read_entry
+from r1_reward.data.journal import Annotation, load_journal, read_entry, row_key
 from r1_reward.data.schema import SFT_SCHEMA
 from r1_reward.files import write_parquet
 
 
 def annotated_rows(input_path: Path, journal: Path) -> Iterator[tuple[dict, Annotation | None]]:
-    """Each input row with its annotation (None when the journal has none), with difficulty in ``extra_info``."""
+    """Each input row with its annotation (None when the journal has none for the row's content), with difficulty
+    in ``extra_info``; a row changed since it was annotated has none."""
     offsets = load_journal(journal)
     with journal.open("rb") as handle:
-        row = 0
         for batch in pq.ParquetFile(input_path).iter_batches(batch_size=64):
             for record in batch.to_pylist():
-                annotation = read_entry(handle, offsets[row]) if row in offsets else None
+                key = row_key(record)
+                annotation = read_entry(handle, offsets[key]) if key in offsets else None
                 if annotation is not None:
                     record["extra_info"]["attempts"] = annotation.attempts
                     record["extra_info"]["annotator_correct"] = annotation.correct
                 yield record, annotation
-                row += 1
 
 
 def sft_rows(input_path: Path, journal: Path) -> Iterator[dict]:

@@ -8,10 +8,15 @@ import argparse
 from typing import Any
 
 from r1_reward.evaluate import report
-from r1_reward.evaluate.items import ORDER_MODES
+from r1_reward.evaluate.items import ORDER_MODES, InputError
 from r1_reward.evaluate.loaders import BENCHMARKS, load_benchmark
 from r1_reward.evaluate.models import JUDGES, make_judge
 from r1_reward.evaluate.runner import evaluate, score
+
+# --max-new-tokens when not given: the toy task's replies are under 48 tokens (1024 made its eval take 10.5 min on a
+# CPU); the real benchmarks get room for the paper's long reasoning.
+MAX_NEW_TOKENS = {"toy": 48}
+DEFAULT_MAX_NEW_TOKENS = 1024
 
 
 def _run_args(sub: argparse.ArgumentParser) -> None:
@@ -30,19 +35,28 @@ def _run_args(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1 (endpoint)")
     sub.add_argument("--model-name", help="model name sent to the endpoint")
     sub.add_argument("--temperature", type=float, help="default: 0 (greedy) for k = 1, 1.0 for k > 1")
-    sub.add_argument("--max-new-tokens", type=int, default=1024)
+    sub.add_argument(
+        "--max-new-tokens", type=int, help=f"reply length cap (default: {MAX_NEW_TOKENS} per benchmark, else 1024)"
+    )
     sub.add_argument("--concurrency", type=int, default=8, help="requests in flight (endpoint)")
     sub.add_argument("--device", default="cpu", help="torch device (transformers)")
+
+
+def max_new_tokens(args: argparse.Namespace) -> int:
+    """``--max-new-tokens``, or the benchmark's default."""
+    if args.max_new_tokens is not None:
+        return args.max_new_tokens
+    return MAX_NEW_TOKENS.get(args.benchmark, DEFAULT_MAX_NEW_TOKENS)
 
 
 def _judge_options(args: argparse.Namespace) -> dict[str, Any]:
     """Options the chosen model backend takes; baselines take none."""
     if args.judge == "endpoint":
-        return {"temperature": args.temperature, "max_tokens": args.max_new_tokens, "concurrency": args.concurrency}
+        return {"temperature": args.temperature, "max_tokens": max_new_tokens(args), "concurrency": args.concurrency}
     if args.judge == "transformers":
-        return {"temperature": args.temperature, "max_new_tokens": args.max_new_tokens, "device": args.device}
+        return {"temperature": args.temperature, "max_new_tokens": max_new_tokens(args), "device": args.device}
     if args.judge == "vllm":
-        return {"temperature": args.temperature, "max_new_tokens": args.max_new_tokens}
+        return {"temperature": args.temperature, "max_new_tokens": max_new_tokens(args)}
     return {}
 
 
@@ -73,18 +87,30 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         judge.close()
 
 
-def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(prog="python -m r1_reward.evaluate", description=__doc__.splitlines()[0])
-    subs = parser.add_subparsers(dest="command", required=True)
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m r1_reward.evaluate", description=__doc__.splitlines()[0])
+    subs = top.add_subparsers(dest="command", required=True)
     _run_args(subs.add_parser("run", help="judge a benchmark (resumes an existing predictions file)"))
     scorer = subs.add_parser("score", help="recompute every metric from a predictions file, no judge")
     scorer.add_argument("--predictions", required=True)
     scorer.add_argument("--out", required=True)
-    args = parser.parse_args(argv)
+    return top
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = parser().parse_args(argv)
     metrics = _run(args) if args.command == "run" else score(args.predictions, args.out)
     print(report.markdown(metrics))
     return metrics
 
 
+def cli(argv: list[str] | None = None) -> None:
+    """``main`` for the command line: an unusable input exits 1 with its message (no traceback)."""
+    try:
+        main(argv)
+    except (InputError, FileNotFoundError) as error:
+        raise SystemExit(f"error: {error}") from None
+
+
 if __name__ == "__main__":
-    main()
+    cli()

@@ -17,6 +17,10 @@ ORDER_MODES: tuple[str, ...] = ("both", "random", "chosen_first")
 MediaKind = Literal["image", "video", "none"]
 
 
+class InputError(ValueError):
+    """The run's input cannot be used as given (benchmark file, media, predictions file); the message names the fix."""
+
+
 @dataclass(frozen=True)
 class BenchItem:
     """One preference pair of a benchmark.

@@ -6,7 +6,8 @@
 - ``multimodal_rewardbench``: Multimodal RewardBench ``all_data.json`` (``ID, Text, Image, Output1, Output2, Better,
   Category``).
 - ``toy``: the held-out parquet of the CPU toy task (``r1_reward.data.toy``), see ``evaluate.toy``.
-Only media *paths* are kept; judges that need pixels open them later (see ``judges.media``).
+Only media *paths* are kept; judges that need pixels open them later (see ``models.media``). Any row that cannot be
+parsed stops the load with an ``InputError`` naming the file and its line (jsonl) or row (json, parquet).
 """
 
 import json
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from r1_reward.evaluate.items import BenchItem, stable_keys
+from r1_reward.evaluate.items import BenchItem, InputError, stable_keys
 
 BENCHMARKS: tuple[str, ...] = ("vl_rewardbench", "mm_rlhf", "multimodal_rewardbench", "toy")
 
@@ -66,25 +67,51 @@ def mmrb_category(category: str, item_id: str) -> str:
     return _MMRB_CATEGORIES.get(category, category)
 
 
-def read_rows(path: str | Path) -> list[dict[str, Any]]:
-    """Rows of a ``.jsonl``, ``.json`` (a list) or ``.parquet`` file."""
+def located_rows(path: str | Path) -> list[tuple[str, Any]]:
+    """``(where, row)`` pairs, ``where`` being ``"<file>:<line>"`` (jsonl) or ``"<file> row <n>"`` (json, parquet)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"benchmark file {path} does not exist: pass --data with the benchmark's jsonl/json")
     if path.suffix == ".parquet":
         import pandas as pd
 
-        return pd.read_parquet(path).to_dict(orient="records")
-    text = path.read_text(encoding="utf-8")
+        try:
+            rows = pd.read_parquet(path).to_dict(orient="records")
+        except Exception as error:  # pyarrow raises several types for a damaged file
+            raise InputError(f"{path}: not a readable parquet file ({type(error).__name__}: {error})") from error
+        return [(f"{path} row {n}", row) for n, row in enumerate(rows, 1)]
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(f"{path}: not UTF-8 (bad byte at offset {error.start}): re-encode it as UTF-8") from error
     if path.suffix == ".json":
+        return [(f"{path} row {n}", row) for n, row in enumerate(_json_rows(path, text), 1)]
+    return [(f"{path}:{n}", _json_line(path, n, line)) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+
+
+def _json_line(path: Path, number: int, line: str) -> Any:
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as error:
+        raise InputError(f"{path}:{number}: invalid JSON ({error.msg} at column {error.colno})") from error
+
+
+def _json_rows(path: Path, text: str) -> list[Any]:
+    try:
         rows = json.loads(text)
-        return rows if isinstance(rows, list) else rows["data"]
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
+    except json.JSONDecodeError as error:
+        raise InputError(f"{path}:{error.lineno}: invalid JSON ({error.msg} at column {error.colno})") from error
+    rows = rows.get("data") if isinstance(rows, dict) else rows
+    if not isinstance(rows, list):
+        raise InputError(f"{path}: expected a JSON list of rows (or {{\"data\": [...]}})")
+    return rows
 
 
 def _field(row: dict[str, Any], name: str, where: str) -> Any:
+    if not isinstance(row, dict):
+        raise InputError(f"{where}: a row must be a JSON object, got {type(row).__name__}")
     if name not in row:
-        raise KeyError(f"{where}: field {name!r} is missing (fields present: {sorted(row)}); is --benchmark right?")
+        raise InputError(f"{where}: field {name!r} is missing (fields present: {sorted(row)}); is --benchmark right?")
     return row[name]
 
 
@@ -169,10 +196,26 @@ def load_benchmark(benchmark: str, path: str | Path, limit: int | None = None) -
     if benchmark == "toy":
         from r1_reward.evaluate.toy import load_toy
 
-        return load_toy(path, limit)
-    if benchmark not in _ROW_PARSERS:
+        items = load_toy(path, limit)
+    elif benchmark not in _ROW_PARSERS:
         raise ValueError(f"benchmark {benchmark!r} is unknown: use one of {', '.join(BENCHMARKS)}")
-    id_field, parse = _ROW_PARSERS[benchmark]
-    rows = read_rows(path)[:limit]
-    keys = stable_keys(str(_field(row, id_field, f"{path} row {i}")) for i, row in enumerate(rows))
-    return [parse(row, key) for row, key in zip(rows, keys)]
+    else:
+        id_field, parse = _ROW_PARSERS[benchmark]
+        rows = located_rows(path)[:limit]
+        keys = stable_keys(str(_field(row, id_field, where)) for where, row in rows)
+        items = [_parse_at(parse, row, key, where) for (where, row), key in zip(rows, keys)]
+    if not items:
+        raise InputError(f"{path} holds no rows{' (--limit ' + str(limit) + ')' if limit is not None else ''}: "
+                         "nothing to evaluate; check --data")  # fmt: skip
+    return items
+
+
+def _parse_at(parse: Callable[[dict[str, Any], str], BenchItem], row: Any, key: str, where: str) -> BenchItem:
+    """``parse(row, key)``, with any error it raises naming the row's file and line."""
+    try:
+        return parse(row, key)
+    except InputError as error:
+        raise InputError(f"{where}: {error}") from error
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        detail = error.args[0] if isinstance(error, KeyError) and error.args else error
+        raise InputError(f"{where}: {key}: {type(error).__name__}: {detail}") from error

@@ -133,9 +133,7 @@ def scaling_metrics(records: list[dict[str, Any]], k: int) -> dict[str, Any]:
     return {
         f"vote@{k}": _accuracy(records, _is_right),
         f"any@{k}": _accuracy(records, lambda r: scaling.any_correct(answers(r), r["gold"])),
-        f"confidence_weighted@{k}": _accuracy(
-            records, lambda r: scaling.confidence_vote(answers(r), [s.get("prob") for s in r["samples"]]) == r["gold"]
-        ),
+        f"confidence_weighted@{k}": _accuracy(records, lambda r: _confidence_right(r, k)),
         "early_stop": {
             "acc": mean(v == r["gold"] for (v, _), r in zip(stops, records)),
             "mean_samples": mean(used for _, used in stops),
@@ -145,5 +143,11 @@ def scaling_metrics(records: list[dict[str, Any]], k: int) -> dict[str, Any]:
             "k": curve_k,
             "vote": [_accuracy(records, lambda r, j=j: scaling.vote(answers(r, j)) == r["gold"]) for j in curve_k],
             "any": [_accuracy(records, lambda r, j=j: scaling.any_correct(answers(r, j), r["gold"])) for j in curve_k],
+            "confidence": [_accuracy(records, lambda r, j=j: _confidence_right(r, j)) for j in curve_k],
         },
     }
+
+
+def _confidence_right(rec: dict[str, Any], k: int) -> bool:
+    """Whether the confidence-weighted vote over the first ``k`` samples is the gold verdict."""
+    return scaling.confidence_vote(answers(rec, k), [s.get("prob") for s in rec["samples"][:k]]) == rec["gold"]

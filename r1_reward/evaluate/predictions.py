@@ -1,21 +1,33 @@
 """Append-only JSONL of judged presentations: what makes ``run`` resumable and ``score`` judge-free.
 
-Line 1 is a header (benchmark, judge, order, samples, seed); each later line is one presentation, keyed by item key
-and slot, with its gold verdict, category and the judge's samples. A crash can leave at most one torn last line; it
-is cut off on reopen, so a rerun judges exactly the presentations that have no complete line yet.
+Line 1 is a header (benchmark, judge, order, samples, seed, and ``data``: a fingerprint of the benchmark items
+judged); each later line is one presentation, keyed by item key and slot, with its gold verdict, category and the
+judge's samples. A crash can leave at most one torn last line; it is cut off on reopen, so a rerun judges exactly the
+presentations that have no complete line yet. A rerun on other data (another ``--data``, ``--limit`` or an edited
+file) is refused: its keys could match the old lines and report the old file's metrics for the new one.
 """
 
+import hashlib
 import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from r1_reward.evaluate.items import Presentation
+from r1_reward.evaluate.items import BenchItem, InputError, Presentation
 from r1_reward.evaluate.models.base import Sample
 from r1_reward.files import cut_torn_tail
 
 # Header fields that must match for a rerun to append to an existing file.
-RESUME_FIELDS: tuple[str, ...] = ("benchmark", "judge", "order", "samples", "seed")
+RESUME_FIELDS: tuple[str, ...] = ("benchmark", "judge", "order", "samples", "seed", "data")
+
+
+def fingerprint(items: list[BenchItem]) -> str:
+    """SHA-256 (first 16 hex digits) of every item's key, texts, category and media, in order."""
+    digest = hashlib.sha256()
+    for item in items:
+        fields = [item.key, item.id, item.prompt, item.chosen, item.rejected, item.category, list(item.media)]
+        digest.update(json.dumps([*fields, item.media_kind, item.extra], sort_keys=True).encode("utf-8") + b"\n")
+    return digest.hexdigest()[:16]
 
 
 def record(presentation: Presentation, samples: list[Sample]) -> dict[str, Any]:
@@ -37,14 +49,21 @@ def read_predictions(path: str | Path) -> tuple[dict[str, Any], list[dict[str, A
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"predictions file {path} does not exist: run 'python -m r1_reward.evaluate run' first")
-    lines = [line for line in path.read_text(encoding="utf-8").split("\n")[:-1] if line.strip()]
-    if not lines or "header" not in json.loads(lines[0]):
-        raise ValueError(f"{path} has no header line: it was not written by 'r1_reward.evaluate run'")
+    lines = path.read_text(encoding="utf-8").split("\n")[:-1]  # the last piece is empty or a torn line
+    entries = [_parse_line(path, number, line) for number, line in enumerate(lines, 1) if line.strip()]
+    if not entries or "header" not in entries[0]:
+        raise InputError(f"{path} has no header line: it was not written by 'r1_reward.evaluate run'")
     records: dict[tuple[str, str], dict[str, Any]] = {}
-    for line in lines[1:]:
-        rec = json.loads(line)
+    for rec in entries[1:]:
         records.setdefault((rec["key"], rec["slot"]), rec)
-    return json.loads(lines[0])["header"], list(records.values())
+    return entries[0]["header"], list(records.values())
+
+
+def _parse_line(path: Path, number: int, line: str) -> dict[str, Any]:
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as error:
+        raise InputError(f"{path}:{number}: invalid JSON ({error.msg}); was it edited? delete that line") from error
 
 
 class PredictionStore:
@@ -68,8 +87,12 @@ class PredictionStore:
             for name in RESUME_FIELDS
             if old.get(name) != new.get(name)
         ]
+        if old.get("data") != new.get("data"):
+            diff.append("the benchmark data differs from the one these predictions were made on (another --data or"
+                        " --limit, or the file changed)")  # fmt: skip
+            diff = [d for d in diff if not d.startswith("data:")]
         if diff:
-            raise ValueError(
+            raise InputError(
                 f"{self.path} was written with other settings ({'; '.join(diff)}): "
                 "rerun with the same settings to resume, or pass a new --predictions path"
             )

@@ -52,8 +52,11 @@ def markdown(metrics: dict[str, Any]) -> str:
     return "\n".join([*lines, "", *_category_table(metrics)]) + "\n"
 
 
+CHANCE_PCT = 50.0  # two answers: a coin is right half the time
+
+
 def plot_scaling(metrics: dict[str, Any], path: str | Path) -> Path:
-    """Accuracy of vote@k and any@k against k, as a PNG."""
+    """Accuracy of vote@k, confidence-weighted@k and any@k against k on a 0–100 % axis with a chance line (PNG)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -63,12 +66,16 @@ def plot_scaling(metrics: dict[str, Any], path: str | Path) -> Path:
     curve = metrics["scaling"]["curve"]
     fig, ax = plt.subplots(figsize=(4.5, 3.2))
     ax.plot(curve["k"], [100 * v for v in curve["vote"]], marker="o", label="vote@k")
+    if "confidence" in curve:  # predictions scored before this curve existed lack it
+        ax.plot(curve["k"], [100 * v for v in curve["confidence"]], marker="^", label="confidence-weighted@k")
     ax.plot(curve["k"], [100 * v for v in curve["any"]], marker="s", label="any@k")
+    ax.axhline(CHANCE_PCT, color="grey", linestyle="--", linewidth=1, label="chance")
+    ax.set_ylim(0, 102)  # accuracy never leaves 0–100 %; autoscaling put a flat 0 % curve on a negative axis
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("samples k")
     ax.set_ylabel("accuracy (%)")
     ax.set_title(f"{metrics['benchmark']} · {metrics['judge']}")
-    ax.legend()
+    ax.legend(fontsize="small")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -7,10 +7,10 @@ from typing import Any
 from tqdm import tqdm
 
 from r1_reward.evaluate import report
-from r1_reward.evaluate.items import BenchItem, OrderMode, presentations
+from r1_reward.evaluate.items import BenchItem, InputError, OrderMode, presentations
 from r1_reward.evaluate.metrics import compute_metrics
 from r1_reward.evaluate.models import Judge, media
-from r1_reward.evaluate.predictions import PredictionStore, read_predictions
+from r1_reward.evaluate.predictions import PredictionStore, fingerprint, read_predictions
 
 
 def default_predictions_path(out: str | Path) -> Path:
@@ -30,14 +30,21 @@ def judge_all(
     seed: int = 0,
     batch_size: int = 16,
 ) -> Path:
-    """Judge every presentation that has no line in ``predictions`` yet, appending batch by batch."""
+    """Judge every presentation that has no line in ``predictions`` yet, appending batch by batch.
+
+    The header binds the file to these settings and to these items (``data``: their fingerprint), so a rerun resumes
+    only the same evaluation; a model judge's media are all checked (inside the media root, decodable) first.
+    """
     if samples < 1:
         raise ValueError(f"--samples {samples}: use 1 or more")
+    if not items:
+        raise InputError("no benchmark items to judge: check --data (and --limit)")
     header = {"benchmark": benchmark, "judge": judge.name, "order": order, "samples": samples, "seed": seed}
-    store = PredictionStore(predictions, header)
+    store = PredictionStore(predictions, {**header, "data": fingerprint(items)})
     todo = store.pending(presentations(items, order, seed))
     if judge.needs_media:
-        media.check_all([p.item for p in todo], getattr(judge, "media_root", None))
+        max_frames = getattr(judge, "max_frames", media.MAX_FRAMES)
+        media.check_all([p.item for p in todo], getattr(judge, "media_root", None), max_frames)
     with tqdm(total=len(todo), desc=f"judging ({judge.name})", unit="pres") as bar:
         for start in range(0, len(todo), batch_size):
             batch = todo[start : start + batch_size]
@@ -49,6 +56,8 @@ def judge_all(
 def score(predictions: str | Path, out: str | Path | None = None) -> dict[str, Any]:
     """Recompute every metric from a predictions file; with ``out``, also write JSON, markdown and the plot."""
     header, records = read_predictions(predictions)
+    if not records:
+        raise InputError(f"{predictions} holds no judged presentation: nothing to score (run 'evaluate run' first)")
     metrics = compute_metrics(header, records)
     if out is not None:
         write_outputs(metrics, out)

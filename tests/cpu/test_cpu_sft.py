@@ -12,7 +12,7 @@ import pytest
 from hydra_compose import CONF, compose_config
 
 from r1_reward.data import Source, convert
-from r1_reward.data.journal import Annotation, JournalWriter
+from r1_reward.data.journal import Annotation, JournalWriter, row_key
 from r1_reward.data.sft import write_sft
 
 
@@ -59,9 +59,10 @@ def sft_parquet(tmp_path: Path, image_root: Path, samples) -> Path:
         progress=False,
     )
     writer = JournalWriter(tmp_path / "j.jsonl")
-    for row, reward in enumerate(pq.read_table(tmp_path / "rl.parquet").column("reward_model").to_pylist()):
-        truth = reward["ground_truth"]
-        writer.add(Annotation(row, 1, True, f"<think>response {truth} is right</think><answer>{truth}</answer>", []))
+    for row, record in enumerate(pq.read_table(tmp_path / "rl.parquet").to_pylist()):
+        truth = record["reward_model"]["ground_truth"]
+        reply = f"<think>response {truth} is right</think><answer>{truth}</answer>"
+        writer.add(Annotation(row, 1, True, reply, [], row_key(record)))
     writer.close()
     write_sft(tmp_path / "rl.parquet", tmp_path / "j.jsonl", tmp_path / "sft.parquet")
     return tmp_path / "sft.parquet"

@@ -202,3 +202,30 @@ def test_row_failing_after_retries_is_counted_not_journaled_and_retried_next_run
     summary = annotate(rl, out, Endpoint(server.url, "fake", KEY), concurrency=2, progress=False)
     assert (summary.already_done, summary.annotated, summary.failed) == (1, 1, 0)
     assert main(argv) == 0
+
+
+def test_reconverted_input_redoes_changed_rows_and_no_target_contradicts_its_label(
+    tmp_path, image_root, samples, server
+):
+    # issue #13: with a row-number journal, reconverting with another --seed made 0 requests and 20 of 30 SFT targets
+    # contradicted their row's ground truth; rows are now keyed by content, so only rows that changed are redone
+    rl = rl_parquet(tmp_path, image_root, samples, ["1"] * 30)
+    out = tmp_path / "sft.parquet"
+    endpoint = Endpoint(server.url, "fake", KEY)
+    assert annotate(rl, out, endpoint, concurrency=4, progress=False).requests == 30
+    truths_before = [r["ground_truth"] for r in pq.read_table(rl).column("reward_model").to_pylist()]
+    source = tmp_path / "pairs.jsonl"
+    convert([Source("pairwise", source)], rl, image_root, seed=6, progress=False)
+    truths_after = [r["ground_truth"] for r in pq.read_table(rl).column("reward_model").to_pylist()]
+    changed = sum(a != b for a, b in zip(truths_before, truths_after))
+    assert 0 < changed < 30  # both seeds balance 15:15, so some rows keep their order and some swap
+    summary = annotate(rl, out, endpoint, concurrency=4, progress=False)
+    assert summary.requests == changed  # need=1: one call per redone row
+    sft = pq.read_table(out).to_pylist()
+    contradicting = [
+        r
+        for r in sft
+        if not r["messages"][1]["content"].endswith(f"<answer>{r['reward_model']['ground_truth']}</answer>")
+    ]
+    assert len(sft) == 30 and contradicting == []
+    assert (summary.already_done, summary.annotated, summary.stale) == (30 - changed, changed, changed)

@@ -69,7 +69,7 @@ def test_symlink_out_of_root_is_rejected(tmp_path, image_root, samples):
     outside = tmp_path / "secret.png"
     outside.write_bytes(samples.png_bytes((1, 2, 3)))
     (image_root / "link.png").symlink_to(outside)
-    source = samples.write_jsonl(tmp_path / "in.jsonl", [samples.pairwise(image="link.png")])
+    source = samples.write_jsonl(tmp_path / "in.jsonl", [samples.pairwise(), samples.pairwise(image="link.png")])
     summary = convert([Source("pairwise", source)], tmp_path / "out.parquet", image_root, progress=False)
     assert summary.rejected == 1 and summary.reasons["image path escapes --image-root"] == 1
 

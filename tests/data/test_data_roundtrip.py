@@ -8,7 +8,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from r1_reward.data import Source, convert
-from r1_reward.data.journal import Annotation, JournalWriter
+from r1_reward.data.journal import Annotation, JournalWriter, row_key
 from r1_reward.data.sft import write_sft
 
 
@@ -61,9 +61,11 @@ def test_sft_parquet_loads_in_multiturn_sft_dataset(tmp_path, rl_parquet, proces
 
     journal = tmp_path / "sft.parquet.annotations.jsonl"
     writer = JournalWriter(journal)
-    truths = [row["ground_truth"] for row in pq.read_table(rl_parquet).column("reward_model").to_pylist()]
-    for row, truth in enumerate(truths):
-        writer.add(Annotation(row, 1, True, f"<think>reason {row}</think><answer>{truth}</answer>", [int(truth)]))
+    records = pq.read_table(rl_parquet).to_pylist()
+    truths = [record["reward_model"]["ground_truth"] for record in records]
+    for row, (truth, record) in enumerate(zip(truths, records)):
+        reply = f"<think>reason {row}</think><answer>{truth}</answer>"
+        writer.add(Annotation(row, 1, True, reply, [int(truth)], row_key(record)))
     writer.close()
     assert write_sft(rl_parquet, journal, tmp_path / "sft.parquet") == 4
     config = OmegaConf.create({"max_length": 4096, "truncation": "error", "messages_key": "messages"})

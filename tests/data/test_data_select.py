@@ -6,7 +6,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from r1_reward.data import Source, convert
-from r1_reward.data.journal import Annotation, JournalWriter
+from r1_reward.data.journal import Annotation, JournalWriter, row_key
 from r1_reward.data.select import select
 from r1_reward.prompt import build_prompt
 
@@ -21,13 +21,11 @@ def skewed(tmp_path, image_root, samples):
         image_root,
         progress=False,
     )
-    truths = [r["ground_truth"] for r in pq.read_table(tmp_path / "rl.parquet").column("reward_model").to_pylist()]
     writer = JournalWriter(tmp_path / "j.jsonl")
-    for row, truth in enumerate(truths):
-        hard = truth == "1"
-        writer.add(
-            Annotation(row, 3 if hard else 1, not hard, None if hard else "<think>x</think><answer>2</answer>", [])
-        )
+    for row, record in enumerate(pq.read_table(tmp_path / "rl.parquet").to_pylist()):
+        hard = record["reward_model"]["ground_truth"] == "1"
+        reply = None if hard else "<think>x</think><answer>2</answer>"
+        writer.add(Annotation(row, 3 if hard else 1, not hard, reply, [], row_key(record)))
     writer.close()
     return tmp_path
 

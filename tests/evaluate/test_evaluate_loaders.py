@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from r1_reward.evaluate.items import presentations, stable_keys
+from r1_reward.evaluate.items import InputError, presentations, stable_keys
 from r1_reward.evaluate.loaders import load_benchmark, mmrb_category, vl_official_category, vl_paper_category
 
 
@@ -103,7 +103,7 @@ def test_bad_better_label_is_named(tmp_path):
 
 def test_wrong_benchmark_names_the_missing_field(tmp_path):
     path = _jsonl(tmp_path / "m.jsonl", [{"id": "x", "query": "q"}])
-    with pytest.raises(KeyError, match="'prompt' is missing"):
+    with pytest.raises(InputError, match="m.jsonl:1: x#0: field 'prompt' is missing"):
         load_benchmark("mm_rlhf", path)
 
 

@@ -54,6 +54,9 @@ def test_scaling_metrics_curves():
     assert m["vote@3"] == pytest.approx(1 / 3)
     assert m["any@3"] == pytest.approx(2 / 3)
     assert m["confidence_weighted@3"] == pytest.approx(2 / 3)  # record 2: 0.99 > 0.3 + 0.3 overrules the vote
+    # confidence curve by hand: k=1 every first sample is wrong; k=2 record 1 has 0.9 for "1" > 0.6 for "2";
+    # k=3 record 1 has 0.9 + 1 (no prob) for "1" and record 2 has 0.99 for "2" > 0.3 + 0.3
     assert m["curve"] == {"k": [1, 2, 3], "vote": [0.0, 0.0, pytest.approx(1 / 3)],
-                          "any": [0.0, pytest.approx(1 / 3), pytest.approx(2 / 3)]}  # fmt: skip
+                          "any": [0.0, pytest.approx(1 / 3), pytest.approx(2 / 3)],
+                          "confidence": [0.0, pytest.approx(1 / 3), pytest.approx(2 / 3)]}  # fmt: skip
     assert m["early_stop"] == {"acc": pytest.approx(1 / 3), "mean_samples": 3, "max_samples": 3}
