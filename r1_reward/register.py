@@ -9,7 +9,8 @@ from r1_reward.cpu import plugin as cpu_plugin  # isort: skip
 from r1_reward.algos import adv_filter, pre_clip  # isort: skip
 from r1_reward import trainer  # isort: skip
 from r1_reward.reward import manager as reward_manager  # isort: skip
+from r1_reward.reward import tournament_manager  # isort: skip
 
 MODULE = __name__
 
-__all__ = ["MODULE", "adv_filter", "cpu_plugin", "pre_clip", "reward_manager", "trainer"]
+__all__ = ["MODULE", "adv_filter", "cpu_plugin", "pre_clip", "reward_manager", "tournament_manager", "trainer"]

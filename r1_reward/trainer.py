@@ -4,6 +4,8 @@ verl's advantage-estimator interface returns tensors only, so the filter statist
 ``r1_reward.algos.adv_filter`` records are added to the step's metrics here, through verl's trainer registry.
 verl 0.9.1 also averages the reward manager's per-sample sub-scores only during validation; the training-time
 format rate, accuracy and consistency rate are added here from the same per-sample ``reward_extra_info``.
+With the tournament reward (``r1_reward.reward.tournament_manager``), verl's reward-loop manager is wrapped so whole
+GRPO groups are scored together after the rollout (``r1_reward.reward.group_dispatch``), and its metrics are logged.
 """
 
 import transfer_queue as tq
@@ -11,7 +13,9 @@ from verl.trainer.ppo.v1.trainer_base import register_trainer
 from verl.trainer.ppo.v1.trainer_sync import PPOTrainerSync
 
 from r1_reward.algos.adv_filter import pop_filter_metrics
+from r1_reward.reward.group_dispatch import GroupRewardLoop
 from r1_reward.reward.metrics import SUB_SCORES, reward_metrics
+from r1_reward.reward.tournament_config import tournament_settings, uses_tournament
 
 TRAINER_NAME = "r1_reward_sync"
 
@@ -29,6 +33,22 @@ class R1RewardTrainer(PPOTrainerSync):
     @trainer_mode.setter
     def trainer_mode(self, _name: str) -> None:
         pass
+
+    def on_init_end(self):
+        if uses_tournament(self.config):
+            self.reward_loop_manager = GroupRewardLoop(self.reward_loop_manager, tournament_settings(self.config))
+        super().on_init_end()
+
+    def _compute_reward_colocate(self, batch, metrics: dict | None = None):
+        tournament = isinstance(self.reward_loop_manager, GroupRewardLoop)
+        if tournament:
+            self.reward_loop_manager.bind(batch.keys, batch.partition_id, self.global_steps)
+        batch = super()._compute_reward_colocate(batch, metrics=metrics)
+        if tournament:
+            step_metrics = self.reward_loop_manager.pop_metrics()
+            if metrics is not None:
+                metrics.update(step_metrics)
+        return batch
 
     def _compute_advantage(self, batch, metrics: dict):
         pop_filter_metrics()
