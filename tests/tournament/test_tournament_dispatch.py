@@ -115,3 +115,18 @@ def test_group_metrics_by_hand():
     assert metrics["tournament/position_bias"] == 0.5
     assert metrics["tournament/win_rate_spread"] == 1.0  # (2 - 0) / (3 - 1)
     assert metrics["tournament/judge_unparseable"] == 1 and metrics["tournament/mean_score"] == 1.0
+
+
+def test_verls_own_contiguous_chunks_would_split_a_group():
+    # Why group_dispatch exists: verl's RewardLoopManager.compute_rm_score pads the batch to a multiple of the
+    # worker count and cuts contiguous chunks; 3 prompts x 8 rollouts over 2 workers puts prompt 1 on both.
+    from verl.protocol import pad_dataproto_to_divisor
+
+    uids = [f"p{g}" for g in range(3) for _ in range(8)]
+    data = batch(uids, [1] * len(uids))
+    data.non_tensor_batch["uid"] = np.array(uids, dtype=object)
+    padded, _ = pad_dataproto_to_divisor(data, 2)
+    chunks = [set(chunk.non_tensor_batch["uid"].tolist()) for chunk in padded.chunk(2)]
+    assert chunks[0] & chunks[1] == {"p1"}
+    plan = assign_groups(uids, 2)
+    assert not ({uids[r] for rows in plan[0] for r in rows} & {uids[r] for rows in plan[1] for r in rows})
