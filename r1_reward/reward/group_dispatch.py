@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import ray
+import transfer_queue as tq
 from tensordict import TensorDict
 from verl import DataProto
 from verl.experimental.reward_loop.reward_manager.base import RewardManagerBase
@@ -99,8 +100,6 @@ class GroupRewardLoop:
         return metrics
 
     def _extra_fields(self, n_rows: int) -> dict[str, np.ndarray]:
-        import transfer_queue as tq
-
         if self._bound is None or len(self._bound[0]) != n_rows:
             raise RuntimeError("GroupRewardLoop.compute_rm_score needs bind(keys, partition_id, step) for its batch")
         keys, partition_id, _ = self._bound

@@ -10,6 +10,7 @@ name=TournamentRewardManager`` (conf/tournament/default.yaml) or by registry nam
 """
 
 import asyncio
+import os
 import zlib
 from typing import Any
 
@@ -48,13 +49,14 @@ def question_and_images(raw_prompt: Any) -> tuple[str, list[Any]]:
 
 
 def _image_of(part: dict) -> Any:
-    image = part.get("image")
-    if image is None or isinstance(image, str):
-        if part.get("bytes") is not None:
-            return part["bytes"]
-        with open(image or part["path"], "rb") as file:
+    """Encoded bytes when the dataset kept them (sent as they are), else the PIL image, else the file's bytes."""
+    if part.get("bytes") is not None:
+        return part["bytes"]
+    image = part.get("image", part.get("path"))
+    if isinstance(image, str | os.PathLike):
+        with open(image, "rb") as file:
             return file.read()
-    return part["bytes"] if part.get("bytes") is not None else image
+    return image
 
 
 def verdict_rows(verdicts: list[Verdict]) -> list[list]:

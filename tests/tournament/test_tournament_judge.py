@@ -204,3 +204,25 @@ def test_manager_refuses_a_split_group():
 
     with pytest.raises(ValueError, match="whole group"):
         run_with_server(PairBehaviour(), body)
+
+
+def test_question_and_images_from_each_form_verls_dataset_builds(tmp_path):
+    from r1_reward.reward.tournament_manager import question_and_images
+
+    red, blue = png("red"), png("blue")
+    (tmp_path / "b.png").write_bytes(blue)
+    pil = Image.open(io.BytesIO(png("green")))
+    raw_prompt = [
+        {"role": "system", "content": "You are helpful."},
+        {"role": "user", "content": [
+            {"type": "image", "bytes": red, "image": Image.open(io.BytesIO(red))},  # {"bytes": ...} column
+            {"type": "image", "image": str(tmp_path / "b.png")},  # a path column
+            {"type": "image", "image": pil},  # a PIL column
+            {"type": "text", "text": "Compare them."},
+        ]},
+    ]
+    question, images = question_and_images(raw_prompt)
+    assert question == "Compare them."  # the system turn is not the question
+    assert images[0] == red and images[1] == blue and images[2] is pil
+    parts = GroupPrompt.build(question, images).image_parts
+    assert [base64.b64decode(p["image_url"]["url"].split(",", 1)[1]) for p in parts[:2]] == [red, blue]
