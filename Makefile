@@ -30,6 +30,7 @@ bench:
 	$(BIN)/python benchmarks/bench_reward.py
 	$(BIN)/python benchmarks/bench_data.py
 	$(BIN)/python benchmarks/bench_eval_tts.py
+	$(BIN)/python benchmarks/bench_tournament.py
 
 clean:
 	rm -rf outputs .pytest_cache

@@ -8,7 +8,8 @@ Named in ``VERL_USE_EXTERNAL_MODULES`` (which ``import verl`` reads in every pro
 from r1_reward import trainer
 from r1_reward.algos import adv_filter, pre_clip
 from r1_reward.reward import manager as reward_manager
+from r1_reward.reward import tournament_manager
 
 MODULE = __name__
 
-__all__ = ["MODULE", "adv_filter", "pre_clip", "reward_manager", "trainer"]
+__all__ = ["MODULE", "adv_filter", "pre_clip", "reward_manager", "tournament_manager", "trainer"]

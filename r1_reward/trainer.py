@@ -6,6 +6,8 @@ verl 0.9.1 also averages the reward manager's per-sample sub-scores only during 
 format rate, accuracy and consistency rate are added here from the same per-sample ``reward_extra_info``, read from
 the step's TransferQueue batch as verl's own trainer reads it (``TransferQueue`` is a declared dependency). The verl
 internals it overrides or reads are pinned in ``tests/test_verl_api.py``.
+With the tournament reward (``r1_reward.reward.tournament_manager``), verl's reward-loop manager is wrapped so whole
+GRPO groups are scored together after the rollout (``r1_reward.reward.group_dispatch``), and its metrics are logged.
 """
 
 import transfer_queue as tq
@@ -14,7 +16,9 @@ from verl.trainer.ppo.v1.trainer_base import register_trainer
 from verl.trainer.ppo.v1.trainer_sync import PPOTrainerSync
 
 from r1_reward.algos.adv_filter import pop_filter_metrics
+from r1_reward.reward.group_dispatch import GroupRewardLoop
 from r1_reward.reward.metrics import SUB_SCORES, reward_metrics
+from r1_reward.reward.tournament_config import tournament_settings, uses_tournament
 
 TRAINER_NAME = "r1_reward_sync"
 
@@ -33,6 +37,22 @@ class R1RewardTrainer(PPOTrainerSync):
         with open_dict(config):
             config.trainer.v1.trainer_mode = "sync"
         super().__init__(config)
+
+    def on_init_end(self):
+        if uses_tournament(self.config):
+            self.reward_loop_manager = GroupRewardLoop(self.reward_loop_manager, tournament_settings(self.config))
+        super().on_init_end()
+
+    def _compute_reward_colocate(self, batch, metrics: dict | None = None):
+        tournament = isinstance(self.reward_loop_manager, GroupRewardLoop)
+        if tournament:
+            self.reward_loop_manager.bind(batch.keys, batch.partition_id, self.global_steps)
+        batch = super()._compute_reward_colocate(batch, metrics=metrics)
+        if tournament:
+            step_metrics = self.reward_loop_manager.pop_metrics()
+            if metrics is not None:
+                metrics.update(step_metrics)
+        return batch
 
     def _compute_advantage(self, batch, metrics: dict):
         pop_filter_metrics()

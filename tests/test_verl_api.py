@@ -70,6 +70,9 @@ SYMBOLS = [
     ("verl.workers.rollout.replica", "TokenOutput"),
     ("verl.trainer.sft_trainer", "SFTTrainer"),
     ("verl.trainer.sft_trainer", "run_sft"),
+    # the GRPO tournament reward (r1_reward/reward/tournament_manager.py, group_dispatch.py, trainer.py)
+    ("verl.experimental.reward_loop.reward_loop", "RewardLoopManager"),
+    ("verl.utils.reward_score", "default_compute_score"),
 ]
 
 
@@ -212,3 +215,29 @@ def test_the_config_dump_and_engine_warnings_we_quiet():
     source = inspect.getsource(engine)
     for message in HARMLESS_WARNINGS:
         assert f'warnings.warn(f"{message}: {{e!r}}"' in source, f"r1_reward/quiet.py: {message}"
+
+
+def test_tournament_hooks_group_scoring_relies_on():
+    """r1_reward/reward/group_dispatch.py + r1_reward/trainer.py: whole GRPO groups are scored in verl's colocated
+    reward step, by the reward workers' own ``compute_score``, once the manager reports no streaming handles."""
+    from verl.experimental.reward_loop import reward_loop
+    from verl.experimental.reward_loop.reward_manager.base import RewardManagerBase
+    from verl.trainer.ppo.v1 import trainer_base
+
+    trainer = trainer_base.PPOTrainer
+    for method in ("_step_once", "_validate"):
+        source = inspect.getsource(getattr(trainer, method))
+        assert "if self.reward_loop_manager.reward_loop_worker_handles is None:" in source, method
+        assert "self._compute_reward_colocate(batch" in source, method
+    assert "return self.reward_loop_manager.reward_loop_worker_handles" in inspect.getsource(trainer.get_reward_handles)
+    colocate = inspect.getsource(trainer._compute_reward_colocate)
+    assert "self.reward_loop_manager.compute_rm_score(rm_input)" in colocate
+    assert 'keys=batch.keys, partition_id=batch.partition_id' in colocate  # rows in batch.keys order
+    assert list(inspect.signature(trainer._compute_reward_colocate).parameters) == ["self", "batch", "metrics"]
+    assert "self.on_init_end()" in inspect.getsource(trainer.init)
+    manager_init = inspect.getsource(reward_loop.RewardLoopManager.__init__)
+    assert "self.reward_model_manager =" in manager_init and "self._init_reward_loop_workers()" in manager_init
+    assert "return await self.reward_manager.run_single(data)" in inspect.getsource(
+        reward_loop.RewardLoopWorker.compute_score)
+    assert "assemble_rm_scores" in vars(RewardManagerBase)
+    assert hasattr(verl.DataProto, "select_idxs")

@@ -13,6 +13,12 @@ from typing import Any
 from r1_reward.judge.factory import BACKENDS, endpoint_target
 from r1_reward.reward.formula import RewardWeights
 from r1_reward.reward.scoring import FAILURE_POLICIES, FailurePolicy
+from r1_reward.reward.tournament_config import (
+    TOURNAMENT_MANAGER_CLASS,
+    TOURNAMENT_MANAGER_NAME,
+    uses_tournament,
+    validate_tournament_config,
+)
 
 MANAGER_NAME = "r1_reward"
 MANAGER_CLASS = "R1RewardManager"
@@ -42,6 +48,8 @@ def reward_settings(config: Mapping[str, Any]) -> RewardSettings:
 
 def _check_manager(reward: Mapping[str, Any]) -> None:
     manager = reward["reward_manager"]
+    if manager.get("name") in (TOURNAMENT_MANAGER_CLASS, TOURNAMENT_MANAGER_NAME):
+        return  # the GRPO tournament reward (Appendix C.9), checked by validate_tournament_config
     by_import = manager.get("source") == "importlib" and manager.get("name") == MANAGER_CLASS
     by_registry = manager.get("source") == "register" and manager.get("name") == MANAGER_NAME
     if by_import and not (manager.get("module") or {}).get("path"):
@@ -101,4 +109,6 @@ def validate_reward_config(config: Mapping[str, Any]) -> RewardSettings:
     if backend == "endpoint":
         endpoint_target(judge)
     _check_pool(reward, backend)
+    if uses_tournament(config):
+        validate_tournament_config(config)
     return settings

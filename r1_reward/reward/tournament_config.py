@@ -1,0 +1,121 @@
+"""Reads and checks ``r1_reward.tournament`` (the GRPO tournament reward of Appendix C.9) and builds its judge.
+
+The judge's transport keys are the run's ``r1_reward.judge`` ones (backend ``pool`` or ``endpoint``, model, URL,
+key env var, concurrency, retries, backoff), so the tournament follows the consistency judge's client rules; only
+the per-request timeout is its own (a judgement is a whole reasoning, not a one-word verdict).
+"""
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from r1_reward.judge.factory import endpoint_target, pool_target
+from r1_reward.reward.pair_judge import PairJudge, PairJudgeSettings
+from r1_reward.reward.tournament import Mode, check_mode
+
+TOURNAMENT_MANAGER_NAME = "r1_tournament"
+TOURNAMENT_MANAGER_CLASS = "TournamentRewardManager"
+JUDGE_BACKENDS = ("pool", "endpoint")
+
+
+@dataclass(frozen=True)
+class TournamentSettings:
+    """How a group is scored: the pairing mode, its seed, the mix with a rule reward, the judge's generation."""
+
+    mode: Mode = "round_robin"
+    seed: int = 0
+    judge_weight: float = 1.0
+    rule_weight: float = 0.0
+    use_logprobs: bool = False
+    max_tokens: int = 1024
+    temperature: float = 0.0
+    timeout_s: float = 120.0
+    max_failed_frac: float = 0.5
+    verdict_log_dir: str | None = None
+
+
+def uses_tournament(config: Mapping[str, Any]) -> bool:
+    """Whether the reward manager is the tournament (``+tournament=default``, ``+experiment=downstream_grpo``)."""
+    manager = config["reward"]["reward_manager"]
+    return manager.get("name") in (TOURNAMENT_MANAGER_NAME, TOURNAMENT_MANAGER_CLASS)
+
+
+def tournament_settings(config: Mapping[str, Any]) -> TournamentSettings:
+    """``TournamentSettings`` from the full trainer config; errors name the key to fix."""
+    cfg = config["r1_reward"].get("tournament")
+    if cfg is None:
+        raise ValueError("r1_reward.tournament is missing: add +tournament=default (conf/tournament/default.yaml)")
+    settings = TournamentSettings(
+        mode=check_mode(cfg.get("mode", "round_robin")),
+        seed=int(cfg.get("seed", 0)),
+        judge_weight=float(cfg.get("judge_weight", 1.0)),
+        rule_weight=float(cfg.get("rule_weight", 0.0)),
+        use_logprobs=bool(cfg.get("use_logprobs", False)),
+        max_tokens=int(cfg.get("max_tokens", 1024)),
+        temperature=float(cfg.get("temperature", 0.0)),
+        timeout_s=float(cfg.get("timeout_s", 120.0)),
+        max_failed_frac=float(cfg.get("max_failed_frac", 0.5)),
+        verdict_log_dir=cfg.get("verdict_log_dir") or None,
+    )
+    if settings.judge_weight < 0 or settings.rule_weight < 0 or settings.judge_weight + settings.rule_weight == 0:
+        raise ValueError(
+            f"r1_reward.tournament.judge_weight={settings.judge_weight} / rule_weight={settings.rule_weight}: "
+            "both must be >= 0 and not both 0"
+        )
+    if settings.max_tokens < 1 or settings.timeout_s <= 0 or not 0.0 <= settings.max_failed_frac <= 1.0:
+        raise ValueError(
+            "r1_reward.tournament: max_tokens must be >= 1, timeout_s > 0 and max_failed_frac in [0, 1] "
+            "(see conf/tournament/default.yaml)"
+        )
+    return settings
+
+
+def validate_tournament_config(config: Mapping[str, Any]) -> TournamentSettings:
+    """Everything a tournament run needs before Ray starts: its keys, a model judge, GRPO groups, verl's V1 trainer."""
+    settings = tournament_settings(config)
+    backend = config["r1_reward"]["judge"].get("backend")
+    if backend not in JUDGE_BACKENDS:
+        raise ValueError(
+            f"r1_reward.judge.backend={backend!r} cannot judge pairs: the tournament needs the trained R1-Reward "
+            "model, so use backend=pool (verl's reward-model pool, +judge=pool) or endpoint (your server)"
+        )
+    if int(config["actor_rollout_ref"]["rollout"]["n"]) < 2:
+        raise ValueError("the tournament compares a prompt's rollouts: set actor_rollout_ref.rollout.n >= 2 (paper: 8)")
+    trainer = config["trainer"]
+    validates = trainer.get("val_before_train") or (trainer.get("test_freq") or -1) > 0
+    if validates and int(config["actor_rollout_ref"]["rollout"]["val_kwargs"].get("n", 1)) < 2:
+        raise ValueError(
+            "validation would score groups of one response, which a tournament cannot rank: set "
+            "actor_rollout_ref.rollout.val_kwargs.n >= 2 (and do_sample=true), or trainer.val_before_train=false "
+            "and trainer.test_freq=-1 (conf/experiment/downstream_grpo.yaml evaluates on benchmarks instead)"
+        )
+    if not trainer.get("use_v1", True) or trainer["v1"]["trainer_mode"] != "r1_reward_sync":
+        raise ValueError(
+            "the tournament scores whole groups in r1_reward's V1 trainer: keep trainer.use_v1=true and "
+            "trainer.v1.trainer_mode=r1_reward_sync (conf/r1_reward.yaml)"
+        )
+    return settings
+
+
+def build_pair_judge(
+    config: Mapping[str, Any], settings: TournamentSettings, router_address: str | None
+) -> PairJudge:
+    """The R1-Reward judge of ``r1_reward.judge`` (pool: verl's router; endpoint: the configured server)."""
+    cfg = config["r1_reward"]["judge"]
+    backend = cfg.get("backend")
+    if backend == "pool":
+        base_url, model = pool_target(cfg, router_address, config["reward"]["reward_model"].get("model_path"))
+    elif backend == "endpoint":
+        base_url, model = endpoint_target(cfg)
+    else:
+        raise ValueError(f"r1_reward.judge.backend={backend!r} cannot judge pairs: use one of {JUDGE_BACKENDS}")
+    return PairJudge(
+        PairJudgeSettings(
+            base_url=base_url, model=model, api_key=os.environ.get(cfg.get("api_key_env") or "") or None,
+            timeout_s=settings.timeout_s, retries=int(cfg.get("max_retries", 3)),
+            backoff_s=float(cfg.get("backoff_s", 0.5)), concurrency=int(cfg.get("concurrency", 64)),
+            max_tokens=settings.max_tokens, temperature=settings.temperature, use_logprobs=settings.use_logprobs,
+        ),
+        name=backend,
+    )
