@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from r1_reward.evaluate.items import BenchItem, Presentation
-from r1_reward.evaluate.models.endpoint import EndpointJudge
+from r1_reward.evaluate.models.endpoint import EndpointModel
 from r1_reward.evaluate.models.vllm_judge import completion_sample
 
 PIECES = ["<think>", "looks", " red", "</think>", "<answer>", "2", "</answer>"]
@@ -40,7 +40,7 @@ def test_retries_then_tops_up_to_k_samples(tmp_path):
         # this server returns at most 2 choices per request, the last one unparseable
         return httpx.Response(200, json={"choices": [_choice(), _choice(parseable=False)][: body["n"]]})
 
-    judge = EndpointJudge("http://judge.test/v1", "r1", media_root=tmp_path, backoff_s=0.0,
+    judge = EndpointModel("http://judge.test/v1", "r1", media_root=tmp_path, backoff_s=0.0,
                           transport=httpx.MockTransport(handler))  # fmt: skip
     samples = judge.judge([_presentation(tmp_path)], k=3)[0]
     judge.close()
@@ -56,7 +56,7 @@ def test_request_carries_prompt_image_and_sampling(tmp_path):
         bodies.append(json.loads(request.content))
         return httpx.Response(200, json={"choices": [_choice()]})
 
-    judge = EndpointJudge("http://judge.test/v1/", "r1", media_root=tmp_path, transport=httpx.MockTransport(handler))
+    judge = EndpointModel("http://judge.test/v1/", "r1", media_root=tmp_path, transport=httpx.MockTransport(handler))
     judge.judge([_presentation(tmp_path)], k=1)
     judge.close()
     content = bodies[0]["messages"][0]["content"]
@@ -66,7 +66,7 @@ def test_request_carries_prompt_image_and_sampling(tmp_path):
 
 
 def test_gives_up_after_retries_with_a_clear_error(tmp_path):
-    judge = EndpointJudge("http://judge.test/v1", "r1", media_root=tmp_path, retries=2, backoff_s=0.0,
+    judge = EndpointModel("http://judge.test/v1", "r1", media_root=tmp_path, retries=2, backoff_s=0.0,
                           transport=httpx.MockTransport(lambda r: httpx.Response(502)))  # fmt: skip
     with pytest.raises(RuntimeError, match="failed after 3 tries"):
         judge.judge([_presentation(tmp_path)], k=1)

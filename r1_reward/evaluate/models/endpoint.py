@@ -19,11 +19,11 @@ import httpx
 from r1_reward.evaluate.items import Presentation
 from r1_reward.evaluate.models import media
 from r1_reward.evaluate.models.base import Sample, answer_char_offset, token_index_at
-from r1_reward.evaluate.models.shared import judge_prompt, parse_verdict
+from r1_reward.evaluate.models.shared import presentation_prompt, read_answer
 from r1_reward.openai_chat import RetryableError, image_part, is_retryable_status, with_retries
 
 
-class EndpointJudge:
+class EndpointModel:
     """Judges presentations through a chat-completions endpoint (``base_url`` ends before ``/chat/completions``)."""
 
     name = "endpoint"
@@ -59,7 +59,7 @@ class EndpointJudge:
     def _messages(self, p: Presentation) -> list[dict[str, Any]]:
         images = media.load_frames(p.item, self.media_root)
         content = [image_part(img) for img in images]
-        return [{"role": "user", "content": [*content, {"type": "text", "text": judge_prompt(p)}]}]
+        return [{"role": "user", "content": [*content, {"type": "text", "text": presentation_prompt(p)}]}]
 
     async def _post_once(self, body: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -106,7 +106,7 @@ class EndpointJudge:
 def choice_sample(choice: dict[str, Any]) -> Sample:
     """A sample from one chat-completion choice; the answer token's probability from its ``logprobs`` if present."""
     text = (choice.get("message") or {}).get("content") or ""
-    answer = parse_verdict(text)
+    answer = read_answer(text)
     tokens = ((choice.get("logprobs") or {}).get("content")) or []
     offset = answer_char_offset(text, answer)
     if offset is None or not tokens:

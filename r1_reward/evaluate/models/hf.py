@@ -13,13 +13,13 @@ import torch
 from r1_reward.evaluate.items import Presentation
 from r1_reward.evaluate.models import media
 from r1_reward.evaluate.models.base import Sample, answer_char_offset, token_index_at
-from r1_reward.evaluate.models.shared import judge_prompt, parse_verdict
+from r1_reward.evaluate.models.shared import presentation_prompt, read_answer
 
 # Placeholder tokens only the processor may place; a sampler emitting them breaks the model's position ids.
 VISION_PLACEHOLDERS = ("<|vision_start|>", "<|vision_end|>", "<|vision_pad|>", "<|image_pad|>", "<|video_pad|>")
 
 
-class TransformersJudge:
+class TransformersModel:
     """Batched sampling with a local Hugging Face checkpoint (loaded offline)."""
 
     name = "transformers"
@@ -53,7 +53,7 @@ class TransformersJudge:
         texts, images = [], []
         for p in batch:
             frames = media.load_frames(p.item, self.media_root, self.max_frames)
-            content = [{"type": "image"} for _ in frames] + [{"type": "text", "text": judge_prompt(p)}]
+            content = [{"type": "image"} for _ in frames] + [{"type": "text", "text": presentation_prompt(p)}]
             messages = [{"role": "user", "content": content}]
             texts.append(self.processor.apply_chat_template(messages, tokenize=False, add_generation_prompt=True))
             images += frames
@@ -81,7 +81,7 @@ class TransformersJudge:
     def _sample(self, ids: list[int], logits: torch.Tensor) -> Sample:
         decode = self.processor.tokenizer.decode
         text = decode(ids, skip_special_tokens=True)
-        answer = parse_verdict(text)
+        answer = read_answer(text)
         offset = answer_char_offset(text, answer)
         if offset is None:
             return Sample(answer, None, text)
