@@ -4,19 +4,27 @@ for trying the ``endpoint`` backend without a GPU (``python -m r1_reward.judge.l
 It answers ``POST /v1/chat/completions`` as a *correct* judge of our prompt: "yes" iff the reasoning says
 "Response N is better" for the final answer N. Faults: ``http500``, ``http401``, ``garbage`` (a non-JSON body),
 ``not_a_verdict`` (a well-formed completion saying "maybe"), ``drop`` (closes the connection unanswered),
-``flaky`` (the first request of each prompt fails with 500, later ones succeed); ``latency_s`` delays every reply
-(set it above the client's timeout for a "timeout" fault). Binds 127.0.0.1 only.
+``flaky`` (the first request of each prompt fails with 500, later ones succeed), ``rate_limited`` (HTTP 429 with
+``Retry-After: retry_after_s`` until that many seconds after the first request, then correct verdicts), ``nested``
+(a 200 body of JSON nested 100,000 deep), ``huge`` (a correct completion padded to ``huge_bytes``); ``latency_s``
+delays every reply (set it above the client's timeout for a "timeout" fault, or far above it for a hanging judge).
+Binds 127.0.0.1 only (:mod:`r1_reward.loopback_http`).
 """
 
 import argparse
 import asyncio
+import json
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
-FAULTS = ("ok", "http500", "http401", "garbage", "not_a_verdict", "drop", "flaky")
+from r1_reward.loopback_http import HOST, start_app
+
+FAULTS = ("ok", "http500", "http401", "garbage", "not_a_verdict", "drop", "flaky", "rate_limited", "nested", "huge")
+NESTING = 100_000
 _FINAL = re.compile(r"Final answer: ([12])")
 
 
@@ -26,6 +34,8 @@ class Behaviour:
 
     fault: str = "ok"
     latency_s: float = 0.0
+    retry_after_s: float = 1.0
+    huge_bytes: int = 32 << 20
 
 
 def correct_verdict(prompt: str) -> str:
@@ -53,16 +63,13 @@ class LoopbackJudgeServer:
         self.authorizations: set[str] = set()
         self._seen: set[str] = set()
         self._runner: web.AppRunner | None = None
+        self._limited_until: float | None = None
 
     async def start(self, port: int = 0) -> str:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", port)
-        await site.start()
-        bound_port = site._server.sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{bound_port}/v1"
+        self._runner, bound_port = await start_app(app, port)
+        return f"http://{HOST}:{bound_port}/v1"
 
     async def stop(self) -> None:
         if self._runner is not None:
@@ -95,7 +102,22 @@ class LoopbackJudgeServer:
         if fault == "drop":
             request.transport.close()
             return web.Response()
+        if fault == "rate_limited" and self._rate_limited():
+            return web.json_response({"error": "slow down"}, status=429,
+                                     headers={"Retry-After": f"{self.behaviour.retry_after_s:g}"})
+        if fault == "nested":
+            return web.Response(text="[" * NESTING + "]" * NESTING, content_type="application/json")
+        if fault == "huge":
+            body = completion(correct_verdict(prompt)) | {"padding": "x" * self.behaviour.huge_bytes}
+            return web.Response(text=json.dumps(body), content_type="application/json")
         return web.json_response(completion(correct_verdict(prompt)))
+
+    def _rate_limited(self) -> bool:
+        """True until ``retry_after_s`` after the first request (a server that means its Retry-After)."""
+        now = time.monotonic()
+        if self._limited_until is None:
+            self._limited_until = now + self.behaviour.retry_after_s
+        return now < self._limited_until
 
 
 async def _serve_forever(port: int, behaviour: Behaviour) -> None:
