@@ -64,10 +64,14 @@ class LoopbackJudgeServer:
         self._seen: set[str] = set()
         self._runner: web.AppRunner | None = None
         self._limited_until: float | None = None
+        self._huge: dict[str, bytes] = {}
 
     async def start(self, port: int = 0) -> str:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._handle)
+        if self.behaviour.fault == "huge":  # build the big bodies now, so a client's timing holds only its own cost
+            for verdict in ("yes", "no"):
+                self._huge_body(verdict)
         self._runner, bound_port = await start_app(app, port)
         return f"http://{HOST}:{bound_port}/v1"
 
@@ -108,9 +112,16 @@ class LoopbackJudgeServer:
         if fault == "nested":
             return web.Response(text="[" * NESTING + "]" * NESTING, content_type="application/json")
         if fault == "huge":
-            body = completion(correct_verdict(prompt)) | {"padding": "x" * self.behaviour.huge_bytes}
-            return web.Response(text=json.dumps(body), content_type="application/json")
+            return self._huge_body(correct_verdict(prompt))
         return web.json_response(completion(correct_verdict(prompt)))
+
+    def _huge_body(self, verdict: str) -> web.StreamResponse:
+        """A correct completion padded to ``huge_bytes``, streamed in chunks without a length (a client must cap
+        what it reads; the server stops writing once the client hangs up)."""
+        if verdict not in self._huge:  # {...completion..., "padding": "xxx…"} without serialising the padding
+            head = json.dumps(completion(verdict))[:-1].encode()
+            self._huge[verdict] = head + b', "padding": "' + b"x" * self.behaviour.huge_bytes + b'"}'
+        return _Streamed(self._huge[verdict])
 
     def _rate_limited(self) -> bool:
         """True until ``retry_after_s`` after the first request (a server that means its Retry-After)."""
@@ -118,6 +129,24 @@ class LoopbackJudgeServer:
         if self._limited_until is None:
             self._limited_until = now + self.behaviour.retry_after_s
         return now < self._limited_until
+
+
+class _Streamed(web.StreamResponse):
+    """Writes ``body`` in 64 KiB chunks with chunked transfer encoding."""
+
+    def __init__(self, body: bytes) -> None:
+        super().__init__(headers={"Content-Type": "application/json"})
+        self._body_bytes = body
+
+    async def prepare(self, request: web.BaseRequest):
+        writer = await super().prepare(request)
+        try:
+            for start in range(0, len(self._body_bytes), 1 << 16):
+                await self.write(self._body_bytes[start : start + (1 << 16)])
+            await self.write_eof()
+        except (ConnectionError, RuntimeError):  # the client stopped reading and closed the connection
+            pass
+        return writer
 
 
 async def _serve_forever(port: int, behaviour: Behaviour) -> None:
