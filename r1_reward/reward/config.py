@@ -22,11 +22,12 @@ MANAGER_CLASS = "R1RewardManager"
 
 @dataclass(frozen=True)
 class RewardConfig:
-    """``r1_reward.reward``, typed and checked once (defaults here; conf/r1_reward.yaml documents each key)."""
+    """``r1_reward.reward``, typed and checked once (defaults here, the weights' from :class:`RewardWeights`;
+    conf/r1_reward.yaml repeats them with a comment each)."""
 
-    consistency_weight: float = 0.5
-    format_weight: float = 0.5
-    combine: Combine = "gated"
+    consistency_weight: float = RewardWeights.consistency
+    format_weight: float = RewardWeights.format
+    combine: Combine = RewardWeights.combine
     on_judge_failure: FailurePolicy = "fail"
 
     def __post_init__(self) -> None:
