@@ -19,7 +19,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from r1_reward.cpu import tiny_model  # noqa: E402
 from r1_reward.data import toy  # noqa: E402
 from r1_reward.evaluate import load_benchmark, presentations  # noqa: E402
-from r1_reward.evaluate.models.hf import TransformersJudge  # noqa: E402
+from r1_reward.evaluate.models.hf import TransformersModel  # noqa: E402
 
 
 def _best_times(fns: dict, repeats: int) -> dict[str, tuple[float, float]]:
@@ -47,7 +47,7 @@ def main() -> None:
         model = tiny_model.build(Path(tmp) / "model")["vl"]
         data = toy.write(Path(tmp) / "toy", n_train=2, n_test=args.items)["test"]
         batch = presentations(load_benchmark("toy", data), "both")
-        judge = TransformersJudge(model, temperature=1.0, max_new_tokens=args.max_new_tokens)
+        judge = TransformersModel(model, temperature=1.0, max_new_tokens=args.max_new_tokens)
         judge.judge(batch[:2], 1)  # warm-up
         times = _best_times(
             {

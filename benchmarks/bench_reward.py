@@ -25,7 +25,8 @@ import urllib.request
 from tqdm import tqdm
 
 from r1_reward.judge.base import JudgeRequest
-from r1_reward.judge.chat import ChatJudge, ChatJudgeSettings
+from r1_reward.judge.chat import ChatJudge
+from r1_reward.judge.config import JudgeConfig
 from r1_reward.judge.prompt import judge_prompt, parse_verdict
 from r1_reward.parse import parse_output
 from r1_reward.reward.formula import RewardWeights, final_reward
@@ -70,7 +71,8 @@ def sequential(texts: list[str], base_url: str, weights: RewardWeights) -> list[
 
 
 async def concurrent(texts: list[str], base_url: str, weights: RewardWeights, concurrency: int) -> list[float]:
-    judge = ChatJudge(ChatJudgeSettings(base_url, "judge", concurrency=concurrency), name="endpoint")
+    config = JudgeConfig(backend="endpoint", base_url=base_url, model="judge", concurrency=concurrency)
+    judge = ChatJudge(config, name="endpoint")
     try:
         return [s["score"] for s in await score_outputs(texts, ["1"] * len(texts), judge, weights, "fail")]
     finally:

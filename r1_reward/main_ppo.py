@@ -13,6 +13,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 import r1_reward.register as register
 from r1_reward import preflight, run_folder
+from r1_reward.judge.probe import probe_judge
 from r1_reward.reward.config import validate_reward_config
 
 EXTERNAL_MODULES_ENV = "VERL_USE_EXTERNAL_MODULES"
@@ -52,6 +53,7 @@ def run(config: DictConfig) -> None:
     OmegaConf.resolve(config)
     export_plugins(config)
     validate_reward_config(config)
+    probe_judge(config)
     validate(config)
     preflight.check(config)
     from verl.trainer.main_ppo import TaskRunnerV1, run_ppo

@@ -2,13 +2,24 @@
 
 import asyncio
 import base64
+import email.utils
 import io
+import time
 
 import pytest
 from aiohttp import web
 from PIL import Image
 
-from r1_reward.openai_chat import ChatGaveUp, ChatRefused, ChatSettings, OpenAIChat, RetryableError, data_url
+from r1_reward.loopback_http import HOST, start_app
+from r1_reward.openai_chat import (
+    ChatGaveUp,
+    ChatRefused,
+    ChatSettings,
+    OpenAIChat,
+    RetryableError,
+    data_url,
+    retry_after_seconds,
+)
 
 KEY = "sk-test-shared-client-9876"
 REPLY = {"choices": [{"message": {"role": "assistant", "content": "yes"}}]}
@@ -25,11 +36,8 @@ class ScriptedServer:
     async def __aenter__(self) -> str:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        return f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/v1/"
+        self._runner, port = await start_app(app)
+        return f"http://{HOST}:{port}/v1/"
 
     async def __aexit__(self, *_) -> None:
         await self._runner.cleanup()
@@ -133,3 +141,10 @@ def test_data_url_keeps_encoded_mime_and_sends_pil_images_as_png() -> None:
     assert url.startswith("data:image/png;base64,")
     decoded = Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1])))
     assert (decoded.format, decoded.size, decoded.getpixel((0, 0))) == ("PNG", (3, 2), (0, 0, 255))
+
+
+def test_retry_after_header_in_seconds_or_as_an_http_date() -> None:
+    in_ten_s = email.utils.formatdate(time.time() + 10, usegmt=True)
+    assert retry_after_seconds("5") == 5.0 and retry_after_seconds("-3") == 0.0
+    assert retry_after_seconds(None) is None and retry_after_seconds("soon") is None
+    assert 8.0 <= retry_after_seconds(in_ten_s) <= 10.0  # the date has whole-second resolution

@@ -10,7 +10,7 @@ from typing import Any
 from r1_reward.evaluate import report
 from r1_reward.evaluate.items import ORDER_MODES, InputError
 from r1_reward.evaluate.loaders import BENCHMARKS, load_benchmark
-from r1_reward.evaluate.models import JUDGES, make_judge
+from r1_reward.evaluate.models import MODEL_NAMES, make_model
 from r1_reward.evaluate.runner import evaluate, score
 
 # --max-new-tokens when not given: the toy task's replies are under 48 tokens (1024 made its eval take 10.5 min on a
@@ -22,7 +22,7 @@ DEFAULT_MAX_NEW_TOKENS = 1024
 def _run_args(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--benchmark", required=True, choices=BENCHMARKS)
     sub.add_argument("--data", required=True, help="the benchmark file (jsonl / json / parquet)")
-    sub.add_argument("--judge", required=True, choices=JUDGES)
+    sub.add_argument("--judge", required=True, choices=MODEL_NAMES)
     sub.add_argument("--order", default="both", choices=ORDER_MODES, help="answer order shown to the judge")
     sub.add_argument("--samples", type=int, default=1, help="k samples per presentation (test-time scaling)")
     sub.add_argument("--seed", type=int, default=0, help="seeds the random judge and --order random")
@@ -62,7 +62,7 @@ def _judge_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def _run(args: argparse.Namespace) -> dict[str, Any]:
     items = load_benchmark(args.benchmark, args.data, limit=args.limit)
-    judge = make_judge(
+    judge = make_model(
         args.judge,
         seed=args.seed,
         model=args.model,

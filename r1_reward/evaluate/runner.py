@@ -9,7 +9,7 @@ from tqdm import tqdm
 from r1_reward.evaluate import report
 from r1_reward.evaluate.items import BenchItem, InputError, OrderMode, presentations
 from r1_reward.evaluate.metrics import compute_metrics
-from r1_reward.evaluate.models import Judge, media
+from r1_reward.evaluate.models import ModelUnderTest, media
 from r1_reward.evaluate.predictions import PredictionStore, fingerprint, read_predictions
 
 
@@ -21,7 +21,7 @@ def default_predictions_path(out: str | Path) -> Path:
 
 def judge_all(
     items: list[BenchItem],
-    judge: Judge,
+    judge: ModelUnderTest,
     *,
     benchmark: str,
     predictions: str | Path,
@@ -78,7 +78,7 @@ def write_outputs(metrics: dict[str, Any], out: str | Path) -> list[Path]:
 
 def evaluate(
     items: list[BenchItem],
-    judge: Judge,
+    judge: ModelUnderTest,
     *,
     benchmark: str,
     out: str | Path,

@@ -7,11 +7,13 @@ so a bad reward-manager setting would only show inside a Ray worker mid-run. ``r
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from r1_reward.judge.factory import BACKENDS, endpoint_target
-from r1_reward.reward.formula import RewardWeights
+from omegaconf import DictConfig, open_dict
+
+from r1_reward.judge.config import JudgeConfig, resolve_env
+from r1_reward.reward.formula import Combine, RewardWeights
 from r1_reward.reward.scoring import FAILURE_POLICIES, FailurePolicy
 from r1_reward.reward.tournament_config import (
     TOURNAMENT_MANAGER_CLASS,
@@ -25,25 +27,36 @@ MANAGER_CLASS = "R1RewardManager"
 
 
 @dataclass(frozen=True)
-class RewardSettings:
-    """The formula weights and what to do when the judge fails."""
+class RewardConfig:
+    """``r1_reward.reward``, typed and checked once (defaults here, the weights' from :class:`RewardWeights`;
+    conf/r1_reward.yaml repeats them with a comment each)."""
 
-    weights: RewardWeights
-    on_judge_failure: FailurePolicy
+    consistency_weight: float = RewardWeights.consistency
+    format_weight: float = RewardWeights.format
+    combine: Combine = RewardWeights.combine
+    on_judge_failure: FailurePolicy = "fail"
 
+    def __post_init__(self) -> None:
+        if self.on_judge_failure not in FAILURE_POLICIES:
+            raise ValueError(
+                f"r1_reward.reward.on_judge_failure={self.on_judge_failure!r} is unknown: use one of {FAILURE_POLICIES}"
+            )
+        self.weights  # noqa: B018 - RewardWeights checks combine and the weights' signs
 
-def reward_settings(config: Mapping[str, Any]) -> RewardSettings:
-    """``RewardSettings`` from the full trainer config (``r1_reward.reward``)."""
-    cfg = config["r1_reward"]["reward"]
-    policy = cfg.get("on_judge_failure", "fail")
-    if policy not in FAILURE_POLICIES:
-        raise ValueError(f"r1_reward.reward.on_judge_failure={policy!r} is unknown: use one of {FAILURE_POLICIES}")
-    weights = RewardWeights(
-        consistency=float(cfg.get("consistency_weight", 0.5)),
-        format=float(cfg.get("format_weight", 0.5)),
-        combine=cfg.get("combine", "gated"),
-    )
-    return RewardSettings(weights=weights, on_judge_failure=policy)
+    @property
+    def weights(self) -> RewardWeights:
+        """λ, μ and the combine mode of §3.2."""
+        return RewardWeights(self.consistency_weight, self.format_weight, self.combine)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> "RewardConfig":
+        """The typed config from the full trainer config (``r1_reward.reward``); unknown keys are errors."""
+        cfg, known = config["r1_reward"]["reward"], {f.name for f in fields(cls)}
+        unknown = sorted(set(cfg) - known)
+        if unknown:
+            raise ValueError(f"r1_reward.reward.{unknown[0]} is not a reward setting: use one of {sorted(known)}")
+        numbers = {key: float(cfg[key]) for key in ("consistency_weight", "format_weight") if key in cfg}
+        return cls(**{**cfg, **numbers})
 
 
 def _check_manager(reward: Mapping[str, Any]) -> None:
@@ -61,20 +74,6 @@ def _check_manager(reward: Mapping[str, Any]) -> None:
             f"module.path=pkg://r1_reward.reward.manager (as conf/r1_reward.yaml does) or source=register, "
             f"name={MANAGER_NAME}"
         )
-
-
-def _check_judge_numbers(judge: Mapping[str, Any]) -> None:
-    checks = {
-        "concurrency": int(judge.get("concurrency", 64)) >= 1,
-        "timeout_s": float(judge.get("timeout_s", 30.0)) > 0,
-        "max_retries": int(judge.get("max_retries", 3)) >= 0,
-        "backoff_s": float(judge.get("backoff_s", 0.5)) >= 0,
-        "max_reasoning_chars": int(judge.get("max_reasoning_chars", 4000)) >= 1,
-        "flip_prob": 0.0 <= float(judge.get("flip_prob", 0.0) or 0.0) <= 1.0,
-    }
-    for key, ok in checks.items():
-        if not ok:
-            raise ValueError(f"r1_reward.judge.{key}={judge.get(key)!r} is out of range (see conf/r1_reward.yaml)")
 
 
 def _check_pool(reward: Mapping[str, Any], backend: str) -> None:
@@ -97,18 +96,21 @@ def _check_pool(reward: Mapping[str, Any], backend: str) -> None:
         )
 
 
-def validate_reward_config(config: Mapping[str, Any]) -> RewardSettings:
-    """Check every reward and judge setting; raises ValueError naming the fix. Call before Ray starts."""
-    settings = reward_settings(config)
-    reward, judge = config["reward"], config["r1_reward"]["judge"]
-    _check_manager(reward)
-    backend = judge.get("backend", "rule")
-    if backend not in BACKENDS:
-        raise ValueError(f"r1_reward.judge.backend={backend!r} is unknown: use one of {BACKENDS}")
-    _check_judge_numbers(judge)
-    if backend == "endpoint":
-        endpoint_target(judge)
-    _check_pool(reward, backend)
+def validate_reward_config(config: Mapping[str, Any]) -> tuple[RewardConfig, JudgeConfig]:
+    """Check every reward and judge setting (ValueError naming the fix) and write the judge's env-var values into
+    ``config`` so the reward workers need not read them. Call once, in the driver, before Ray starts."""
+    reward_config = RewardConfig.from_config(config)
+    judge_config = resolve_env(config["r1_reward"]["judge"])
+    _check_manager(config["reward"])
+    _check_pool(config["reward"], judge_config.backend)
     if uses_tournament(config):
         validate_tournament_config(config)
-    return settings
+    if isinstance(config, DictConfig):
+        with open_dict(config):
+            config.r1_reward.judge.base_url, config.r1_reward.judge.model = judge_config.base_url, judge_config.model
+    return reward_config, judge_config
+
+
+def default_values() -> dict[str, dict[str, Any]]:
+    """Every default of ``r1_reward.reward`` and ``r1_reward.judge`` (what conf/r1_reward.yaml must repeat)."""
+    return {"reward": asdict(RewardConfig()), "judge": asdict(JudgeConfig())}

@@ -146,7 +146,7 @@ class GroupRewardLoop:
             raise RuntimeError(
                 f"{int(failed)} of {int(calls)} tournament judge calls failed (> r1_reward.tournament.max_failed_frac="
                 f"{self.settings.max_failed_frac}): check the judge is up (reward.reward_model.* or "
-                "r1_reward.judge.base_url), raise r1_reward.tournament.timeout_s / r1_reward.judge.max_retries"
+                "r1_reward.judge.base_url), raise r1_reward.tournament.timeout_s / r1_reward.judge.retries"
             )
         self._metrics = metrics
         if self.settings.verdict_log_dir:

@@ -15,8 +15,9 @@ from verl import DataProto
 from verl.experimental.reward_loop.reward_manager import register
 from verl.experimental.reward_loop.reward_manager.base import RewardManagerBase
 
+from r1_reward.judge.config import JudgeConfig
 from r1_reward.judge.factory import build_judge
-from r1_reward.reward.config import MANAGER_NAME, reward_settings
+from r1_reward.reward.config import MANAGER_NAME, RewardConfig
 from r1_reward.reward.scoring import score_output
 
 
@@ -33,9 +34,9 @@ class R1RewardManager(RewardManagerBase):
         reward_model_tokenizer: Any = None,
     ) -> None:
         super().__init__(config, tokenizer, compute_score)
-        self.settings = reward_settings(config)
+        self.settings = RewardConfig.from_config(config)
         self.judge = build_judge(
-            config.r1_reward.judge,
+            JudgeConfig.from_config(config.r1_reward.judge),
             router_address=reward_router_address,
             pool_model=config.reward.reward_model.get("model_path"),
         )

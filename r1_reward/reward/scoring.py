@@ -4,9 +4,13 @@ The judge is asked only when its verdict can change the reward: with the gated f
 (so judge calls = correct answers); with ``external`` whenever there is a valid answer; never when λ = 0.
 No reasoning or no valid answer means consistency 0 without a call. A failed judge either stops the step
 (``fail``) or scores consistency 0 and sets ``judge_failed`` (``zero``): never more than a correct judge gives.
+Under ``zero`` a failure logs a warning with its cause (the judge's error, which never holds the key), at most one
+per ``WARN_EVERY_S`` per process, with the count of failures since the last one.
 """
 
 import asyncio
+import logging
+import time
 from collections.abc import Sequence
 from typing import Literal
 
@@ -16,6 +20,31 @@ from r1_reward.reward.formula import RewardScores, RewardWeights, final_reward
 
 FailurePolicy = Literal["fail", "zero"]
 FAILURE_POLICIES: tuple[FailurePolicy, ...] = ("fail", "zero")
+WARN_EVERY_S = 60.0
+
+logger = logging.getLogger(__name__)
+
+
+class _RateLimitedWarning:
+    """Logs the first judge failure, then at most one per ``WARN_EVERY_S`` with the number since the last."""
+
+    def __init__(self) -> None:
+        self.last_logged: float | None = None
+        self.unlogged = 0
+
+    def __call__(self, error: JudgeError) -> None:
+        self.unlogged += 1
+        now = time.monotonic()
+        if self.last_logged is not None and now - self.last_logged < WARN_EVERY_S:
+            return
+        logger.warning(
+            "%d consistency check(s) failed and scored 0 (r1_reward.reward.on_judge_failure=zero); latest cause: %s",
+            self.unlogged, error,
+        )
+        self.last_logged, self.unlogged = now, 0
+
+
+_warn_judge_failure = _RateLimitedWarning()
 
 
 def normalise_ground_truth(ground_truth: object) -> str:
@@ -40,9 +69,10 @@ async def _consistency(judge: Judge, parsed: ParsedOutput, on_failure: FailurePo
     """(consistency, judge_failed) for one sample that needs the judge."""
     try:
         return float(await judge.judge(JudgeRequest(think=parsed.think, answer=parsed.answer))), 0.0
-    except JudgeError:
+    except JudgeError as error:
         if on_failure == "fail":
             raise
+        _warn_judge_failure(error)
         return 0.0, 1.0
 
 

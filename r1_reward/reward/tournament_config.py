@@ -5,12 +5,12 @@ key env var, concurrency, retries, backoff), so the tournament follows the consi
 the per-request timeout is its own (a judgement is a whole reasoning, not a one-word verdict).
 """
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from r1_reward.judge.factory import endpoint_target, pool_target
+from r1_reward.judge.config import JudgeConfig, endpoint_missing
+from r1_reward.judge.factory import pool_config
 from r1_reward.reward.pair_judge import PairJudge, PairJudgeSettings
 from r1_reward.reward.tournament import Mode, check_mode
 
@@ -102,20 +102,21 @@ def build_pair_judge(
     config: Mapping[str, Any], settings: TournamentSettings, router_address: str | None
 ) -> PairJudge:
     """The R1-Reward judge of ``r1_reward.judge`` (pool: verl's router; endpoint: the configured server)."""
-    cfg = config["r1_reward"]["judge"]
-    backend = cfg.get("backend")
+    judge = JudgeConfig.from_config(config["r1_reward"]["judge"])
+    backend = judge.backend
     if backend == "pool":
-        base_url, model = pool_target(cfg, router_address, config["reward"]["reward_model"].get("model_path"))
+        judge = pool_config(judge, router_address, config["reward"]["reward_model"].get("model_path"))
     elif backend == "endpoint":
-        base_url, model = endpoint_target(cfg)
+        if not judge.base_url or not judge.model:
+            raise ValueError(endpoint_missing())
     else:
         raise ValueError(f"r1_reward.judge.backend={backend!r} cannot judge pairs: use one of {JUDGE_BACKENDS}")
     return PairJudge(
         PairJudgeSettings(
-            base_url=base_url, model=model, api_key=os.environ.get(cfg.get("api_key_env") or "") or None,
-            timeout_s=settings.timeout_s, retries=int(cfg.get("max_retries", 3)),
-            backoff_s=float(cfg.get("backoff_s", 0.5)), concurrency=int(cfg.get("concurrency", 64)),
-            max_tokens=settings.max_tokens, temperature=settings.temperature, use_logprobs=settings.use_logprobs,
+            base_url=judge.base_url, model=judge.model, api_key=judge.api_key(),
+            timeout_s=settings.timeout_s, retries=judge.retries, backoff_s=judge.backoff_s,
+            concurrency=judge.concurrency, max_tokens=settings.max_tokens, temperature=settings.temperature,
+            use_logprobs=settings.use_logprobs,
         ),
         name=backend,
     )

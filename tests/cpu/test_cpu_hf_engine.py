@@ -3,7 +3,7 @@
 import asyncio
 from types import SimpleNamespace
 
-import httpx
+import aiohttp
 import pytest
 import torch
 from PIL import Image
@@ -77,17 +77,18 @@ def test_chat_completions_endpoint_answers_on_loopback(tiny_paths):
         image = to_data_url(Image.new("RGB", (112, 112), "green"))
         parts = [{"type": "image_url", "image_url": {"url": image}}, {"type": "text", "text": "Is it green?"}]
         body = {"model": "tiny", "max_tokens": 6, "messages": [{"role": "user", "content": parts}]}
-        async with httpx.AsyncClient(timeout=60) as client:
-            ok = await client.post(f"http://{host}:{port}/v1/chat/completions", json=body)
-            bad = await client.post(f"http://{host}:{port}/v1/chat/completions", json={
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as client:
+            async with client.post(f"http://{host}:{port}/v1/chat/completions", json=body) as response:
+                ok = response.status, await response.json()
+            async with client.post(f"http://{host}:{port}/v1/chat/completions", json={
                 "messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "http://x/y.png"}}]}]
-            })  # fmt: skip
+            }) as response:  # fmt: skip
+                bad = response.status, await response.json()
         return ok, bad
 
-    ok, bad = asyncio.run(exchange())
-    assert ok.status_code == 200, ok.text
-    reply = ok.json()
+    (ok_status, reply), (bad_status, bad_body) = asyncio.run(exchange())
+    assert ok_status == 200, reply
     assert reply["choices"][0]["message"]["role"] == "assistant"
     assert isinstance(reply["choices"][0]["message"]["content"], str)
     assert 1 <= reply["usage"]["completion_tokens"] <= 6
-    assert bad.status_code == 400 and "data URL" in bad.json()["detail"]
+    assert bad_status == 400 and "data URL" in bad_body["detail"]

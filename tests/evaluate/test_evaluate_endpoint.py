@@ -1,19 +1,24 @@
-"""The OpenAI-compatible endpoint judge against an in-process mock transport (no socket, no network), and the
-vLLM output conversion on stand-in objects shaped like vLLM's ``CompletionOutput`` (vLLM itself is not installed)."""
+"""The OpenAI-compatible endpoint model under test against a scripted server on 127.0.0.1 (its own thread and event
+loop), and the vLLM output conversion on stand-in objects shaped like vLLM's ``CompletionOutput`` (vLLM itself is
+not installed)."""
 
-import json
+import asyncio
 import math
+import threading
+from collections.abc import Callable
 from types import SimpleNamespace
 
-import httpx
 import pytest
+from aiohttp import web
 from PIL import Image
 
 from r1_reward.evaluate.items import BenchItem, Presentation
-from r1_reward.evaluate.models.endpoint import EndpointJudge
+from r1_reward.evaluate.models.endpoint import EndpointModel
 from r1_reward.evaluate.models.vllm_judge import completion_sample
+from r1_reward.loopback_http import HOST, start_app
 
 PIECES = ["<think>", "looks", " red", "</think>", "<answer>", "2", "</answer>"]
+SECRET = "sk-test-echoed-by-a-careless-server"
 
 
 def _choice(answer_prob=0.8, parseable=True):
@@ -29,48 +34,90 @@ def _presentation(tmp_path):
     return Presentation(item, "chosen_second")
 
 
+class ScriptedEndpoint:
+    """``reply(body) -> web.Response`` answers each POST /v1/chat/completions; runs in a thread of its own."""
+
+    def __init__(self, reply: Callable[[dict], web.Response]) -> None:
+        self.reply, self.bodies = reply, []
+        self._loop = asyncio.new_event_loop()
+
+    def __enter__(self) -> str:
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", self._handle)
+        self._runner, port = self._loop.run_until_complete(start_app(app))
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+        return f"http://{HOST}:{port}/v1"
+
+    def __exit__(self, *_) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.run_until_complete(self._runner.cleanup())
+        self._loop.close()
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.bodies.append(body)
+        return self.reply(body)
+
+
 def test_retries_then_tops_up_to_k_samples(tmp_path):
-    calls = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
-        calls.append(body["n"])
-        if len(calls) == 1:
-            return httpx.Response(503, json={"error": "warming up"})
+    def reply(body: dict) -> web.Response:
+        if len(server.bodies) == 1:
+            return web.json_response({"error": "warming up"}, status=503)
         # this server returns at most 2 choices per request, the last one unparseable
-        return httpx.Response(200, json={"choices": [_choice(), _choice(parseable=False)][: body["n"]]})
+        return web.json_response({"choices": [_choice(), _choice(parseable=False)][: body["n"]]})
 
-    judge = EndpointJudge("http://judge.test/v1", "r1", media_root=tmp_path, backoff_s=0.0,
-                          transport=httpx.MockTransport(handler))  # fmt: skip
-    samples = judge.judge([_presentation(tmp_path)], k=3)[0]
-    judge.close()
-    assert calls == [3, 3, 1]  # a retry after the 503, then one more request for the missing sample
+    with (server := ScriptedEndpoint(reply)) as url:
+        model = EndpointModel(url, "r1", media_root=tmp_path, backoff_s=0.0)
+        samples = model.judge([_presentation(tmp_path)], k=3)[0]
+        model.close()
+    assert [b["n"] for b in server.bodies] == [3, 3, 1]  # a retry after the 503, then one more for the missing one
     assert [s.answer for s in samples] == ["2", None, "2"]
     assert samples[0].prob == pytest.approx(0.8) and samples[1].prob is None
 
 
 def test_request_carries_prompt_image_and_sampling(tmp_path):
-    bodies = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        bodies.append(json.loads(request.content))
-        return httpx.Response(200, json={"choices": [_choice()]})
-
-    judge = EndpointJudge("http://judge.test/v1/", "r1", media_root=tmp_path, transport=httpx.MockTransport(handler))
-    judge.judge([_presentation(tmp_path)], k=1)
-    judge.close()
-    content = bodies[0]["messages"][0]["content"]
+    with (server := ScriptedEndpoint(lambda body: web.json_response({"choices": [_choice()]}))) as url:
+        model = EndpointModel(url + "/", "r1", media_root=tmp_path)
+        model.judge([_presentation(tmp_path)], k=1)
+        model.close()
+    content = server.bodies[0]["messages"][0]["content"]
     assert content[0]["image_url"]["url"].startswith("data:image/png;base64,")
     assert "[Response 1]: blue" in content[1]["text"] and "[Response 2]: red" in content[1]["text"]
-    assert (bodies[0]["temperature"], bodies[0]["n"]) == (0.0, 1)
+    assert (server.bodies[0]["temperature"], server.bodies[0]["n"]) == (0.0, 1)
 
 
 def test_gives_up_after_retries_with_a_clear_error(tmp_path):
-    judge = EndpointJudge("http://judge.test/v1", "r1", media_root=tmp_path, retries=2, backoff_s=0.0,
-                          transport=httpx.MockTransport(lambda r: httpx.Response(502)))  # fmt: skip
-    with pytest.raises(RuntimeError, match="failed after 3 tries"):
-        judge.judge([_presentation(tmp_path)], k=1)
-    judge.close()
+    with (server := ScriptedEndpoint(lambda body: web.Response(status=502))) as url:
+        model = EndpointModel(url, "r1", media_root=tmp_path, retries=2, backoff_s=0.0)
+        with pytest.raises(RuntimeError, match="failed after 3 tries"):
+            model.judge([_presentation(tmp_path)], k=1)
+        model.close()
+    assert len(server.bodies) == 3
+
+
+def test_non_json_200_is_retried(tmp_path):
+    def reply(body: dict) -> web.Response:
+        if len(server.bodies) == 1:
+            return web.Response(text="<html>upstream hiccup</html>", content_type="text/html")
+        return web.json_response({"choices": [_choice()]})
+
+    with (server := ScriptedEndpoint(reply)) as url:
+        model = EndpointModel(url, "r1", media_root=tmp_path, backoff_s=0.0)
+        samples = model.judge([_presentation(tmp_path)], k=1)[0]
+        model.close()
+    assert [s.answer for s in samples] == ["2"] and len(server.bodies) == 2
+
+
+def test_errors_never_quote_the_servers_reply(tmp_path):
+    # a reply without choices that echoes the credentials: the error says what is wrong without quoting it
+    with ScriptedEndpoint(lambda body: web.json_response({"choices": [], "error": f"bad key {SECRET}"})) as url:
+        model = EndpointModel(url, "r1", media_root=tmp_path, retries=1, backoff_s=0.0)
+        with pytest.raises(RuntimeError) as raised:
+            model.judge([_presentation(tmp_path)], k=1)
+        model.close()
+    assert "no choices" in str(raised.value) and SECRET not in str(raised.value)
 
 
 def test_vllm_completion_conversion():

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from r1_reward.evaluate import evaluate, load_benchmark
-from r1_reward.evaluate.models import FirstJudge
+from r1_reward.evaluate.models import FirstBaseline
 
 N_ITEMS = 40  # 80 presentations under --order both
 
@@ -18,9 +18,9 @@ N_ITEMS = 40  # 80 presentations under --order both
 SLOW_RUN = textwrap.dedent("""
     import sys, time
     from r1_reward.evaluate import evaluate, load_benchmark
-    from r1_reward.evaluate.models import FirstJudge
+    from r1_reward.evaluate.models import FirstBaseline
 
-    class SlowFirst(FirstJudge):
+    class SlowFirst(FirstBaseline):
         def judge(self, batch, k):
             time.sleep(0.2)
             return super().judge(batch, k)
@@ -30,7 +30,7 @@ SLOW_RUN = textwrap.dedent("""
 """)
 
 
-class CountingFirst(FirstJudge):
+class CountingFirst(FirstBaseline):
     """Records every presentation it is asked to judge."""
 
     def __init__(self):
@@ -78,7 +78,7 @@ def test_kill_and_rerun_judges_each_presentation_once(tmp_path):
 def test_torn_last_line_is_cut_and_rejudged(tmp_path):
     data, out = _data(tmp_path), tmp_path / "res.json"
     items = load_benchmark("mm_rlhf", data)
-    evaluate(items[:3], FirstJudge(), benchmark="mm_rlhf", out=out)
+    evaluate(items[:3], FirstBaseline(), benchmark="mm_rlhf", out=out)
     predictions = tmp_path / "res.predictions.jsonl"
     text = predictions.read_text()
     predictions.write_text(text[: text.rstrip("\n").rfind("\n") + 1] + '{"key": "g0#2", "sl')  # crash mid-write

@@ -8,7 +8,7 @@ import torch
 from r1_reward.cpu import tiny_model
 from r1_reward.data import toy
 from r1_reward.evaluate import evaluate, load_benchmark
-from r1_reward.evaluate.models.hf import TransformersJudge
+from r1_reward.evaluate.models.hf import TransformersModel
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,7 @@ def setup(tmp_path_factory):
 def test_runs_and_writes_well_formed_predictions(setup, k):
     model, data, root = setup
     out = root / f"k{k}.json"
-    judge = TransformersJudge(model, max_new_tokens=12)
+    judge = TransformersModel(model, max_new_tokens=12)
     metrics = evaluate(load_benchmark("toy", data), judge, benchmark="toy", out=out, samples=k, batch_size=4)
     records = [json.loads(line) for line in out.with_name(out.stem + ".predictions.jsonl").read_text().splitlines()[1:]]
     assert len(records) == 8  # 4 items x 2 slots
@@ -38,7 +38,7 @@ def test_runs_and_writes_well_formed_predictions(setup, k):
 
 def test_answer_token_probability_is_read_at_the_verdict(setup):
     model, _, _ = setup
-    judge = TransformersJudge(model)
+    judge = TransformersModel(model)
     tokenizer = judge.processor.tokenizer
     ids = tokenizer.encode("<think>red</think><answer>2</answer>", add_special_tokens=False)
     digit = next(i for i, t in enumerate(tokenizer.convert_ids_to_tokens(ids)) if t == "2")
@@ -53,6 +53,6 @@ def test_missing_image_stops_naming_the_file(setup, tmp_path):
     data = tmp_path / "vl.jsonl"
     row = {"id": "x", "prompt": "p", "chosen": "c", "rejected": "r", "image": "nope/0.jpg"}
     data.write_text(json.dumps(row) + "\n")
-    judge = TransformersJudge(model, media_root=tmp_path)
+    judge = TransformersModel(model, media_root=tmp_path)
     with pytest.raises(FileNotFoundError, match=r"nope/0\.jpg does not exist.*--media-root"):
         evaluate(load_benchmark("vl_rewardbench", data), judge, benchmark="vl_rewardbench", out=tmp_path / "o.json")

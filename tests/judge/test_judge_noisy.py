@@ -5,6 +5,7 @@ import asyncio
 import pytest
 
 from r1_reward.judge.base import JudgeRequest
+from r1_reward.judge.config import JudgeConfig
 from r1_reward.judge.factory import build_judge
 from r1_reward.judge.noisy import FlipJudge, RandomJudge
 from r1_reward.judge.rule import RuleJudge
@@ -39,8 +40,8 @@ def test_random_judge_is_a_fair_coin() -> None:
 
 
 def test_factory_wraps_flip_around_any_backend() -> None:
-    judge = build_judge({"backend": "rule", "flip_prob": 0.25, "seed": 3})
+    judge = build_judge(JudgeConfig(backend="rule", flip_prob=0.25, seed=3))
     assert isinstance(judge, FlipJudge) and isinstance(judge.inner, RuleJudge)
-    assert isinstance(build_judge({"backend": "random"}), RandomJudge)
+    assert isinstance(build_judge(JudgeConfig(backend="random")), RandomJudge)
     with pytest.raises(ValueError, match="flip_prob"):
-        build_judge({"backend": "rule", "flip_prob": 1.5})
+        build_judge(JudgeConfig(backend="rule", flip_prob=1.5))

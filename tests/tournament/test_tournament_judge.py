@@ -153,7 +153,7 @@ def group_data(responses: list[str], image: bytes, uid: str = "p0", data_source:
 def manager_config(url: str, **tournament) -> OmegaConf:
     return OmegaConf.create({
         "r1_reward": {"tournament": {"mode": "round_robin", **tournament},
-                      "judge": {"backend": "endpoint", "base_url": url, "model": "r1", "max_retries": 0}},
+                      "judge": {"backend": "endpoint", "base_url": url, "model": "r1", "retries": 0}},
         "reward": {"reward_model": {"model_path": None}},
     })
 

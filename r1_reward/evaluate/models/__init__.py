@@ -3,15 +3,15 @@
 
 from typing import Any
 
-from r1_reward.evaluate.models.base import Judge, Sample
-from r1_reward.evaluate.models.baselines import FirstJudge, LongerJudge, RandomJudge
+from r1_reward.evaluate.models.base import ModelUnderTest, Sample
+from r1_reward.evaluate.models.baselines import FirstBaseline, LongerBaseline, RandomBaseline
 
 BASELINES = ("random", "first", "longer")
-MODEL_JUDGES = ("transformers", "endpoint", "vllm")
-JUDGES = BASELINES + MODEL_JUDGES
+MODEL_BACKENDS = ("transformers", "endpoint", "vllm")
+MODEL_NAMES = BASELINES + MODEL_BACKENDS
 
 
-def make_judge(
+def make_model(
     name: str,
     *,
     seed: int = 0,
@@ -20,29 +20,29 @@ def make_judge(
     base_url: str | None = None,
     model_name: str | None = None,
     **options: Any,
-) -> Judge:
+) -> ModelUnderTest:
     """Build a judge; model judges need ``model`` (a local checkpoint) or ``base_url`` + ``model_name``."""
     if name == "random":
-        return RandomJudge(seed=seed)
+        return RandomBaseline(seed=seed)
     if name == "first":
-        return FirstJudge()
+        return FirstBaseline()
     if name == "longer":
-        return LongerJudge()
+        return LongerBaseline()
     if name == "endpoint":
-        from r1_reward.evaluate.models.endpoint import EndpointJudge
+        from r1_reward.evaluate.models.endpoint import EndpointModel
 
-        return EndpointJudge(base_url or "", model_name or model or "", media_root=media_root, **options)
+        return EndpointModel(base_url or "", model_name or model or "", media_root=media_root, **options)
     if name in ("transformers", "vllm"):
         if not model:
             raise ValueError(f"--judge {name} needs --model PATH (a local checkpoint folder)")
         if name == "vllm":
-            from r1_reward.evaluate.models.vllm_judge import VllmJudge
+            from r1_reward.evaluate.models.vllm_judge import VllmModel
 
-            return VllmJudge(model, media_root=media_root, **options)
-        from r1_reward.evaluate.models.hf import TransformersJudge
+            return VllmModel(model, media_root=media_root, **options)
+        from r1_reward.evaluate.models.hf import TransformersModel
 
-        return TransformersJudge(model, media_root=media_root, **options)
-    raise ValueError(f"judge {name!r} is unknown: use one of {', '.join(JUDGES)}")
+        return TransformersModel(model, media_root=media_root, **options)
+    raise ValueError(f"judge {name!r} is unknown: use one of {', '.join(MODEL_NAMES)}")
 
 
-__all__ = ["BASELINES", "JUDGES", "MODEL_JUDGES", "Judge", "Sample", "make_judge"]
+__all__ = ["BASELINES", "MODEL_NAMES", "MODEL_BACKENDS", "ModelUnderTest", "Sample", "make_model"]

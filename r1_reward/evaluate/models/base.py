@@ -20,8 +20,9 @@ class Sample:
     text: str | None = None
 
 
-class Judge(Protocol):
-    """``judge(batch, k)`` returns, per presentation, ``k`` samples in generation order."""
+class ModelUnderTest(Protocol):
+    """The reward model under evaluation (or a baseline): ``judge(batch, k)`` returns, per presentation, ``k``
+    samples in generation order."""
 
     name: str
     needs_media: bool

@@ -14,7 +14,7 @@ from r1_reward.evaluate.models.base import Sample
 
 
 @dataclass
-class RandomJudge:
+class RandomBaseline:
     """A seeded coin flip per sample."""
 
     seed: int = 0
@@ -33,7 +33,7 @@ class RandomJudge:
 
 
 @dataclass
-class FirstJudge:
+class FirstBaseline:
     """Always answers Response 1."""
 
     name: str = "first"
@@ -47,7 +47,7 @@ class FirstJudge:
 
 
 @dataclass
-class LongerJudge:
+class LongerBaseline:
     """Answers the slot whose response has more characters; Response 1 on a tie."""
 
     name: str = "longer"

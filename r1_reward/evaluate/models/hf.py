@@ -14,10 +14,10 @@ from r1_reward import qwen_vl
 from r1_reward.evaluate.items import Presentation
 from r1_reward.evaluate.models import media
 from r1_reward.evaluate.models.base import Sample, answer_char_offset, token_index_at
-from r1_reward.evaluate.models.shared import judge_prompt, parse_verdict
+from r1_reward.evaluate.models.shared import presentation_prompt, read_answer
 
 
-class TransformersJudge:
+class TransformersModel:
     """Batched sampling with a local Hugging Face checkpoint (loaded offline)."""
 
     name = "transformers"
@@ -49,7 +49,7 @@ class TransformersJudge:
         texts, images = [], []
         for p in batch:
             frames = media.load_frames(p.item, self.media_root, self.max_frames)
-            content = [{"type": "image"} for _ in frames] + [{"type": "text", "text": judge_prompt(p)}]
+            content = [{"type": "image"} for _ in frames] + [{"type": "text", "text": presentation_prompt(p)}]
             messages = [{"role": "user", "content": content}]
             texts.append(self.processor.apply_chat_template(messages, tokenize=False, add_generation_prompt=True))
             images += frames
@@ -77,7 +77,7 @@ class TransformersJudge:
     def _sample(self, ids: list[int], logits: torch.Tensor) -> Sample:
         decode = self.processor.tokenizer.decode
         text = decode(ids, skip_special_tokens=True)
-        answer = parse_verdict(text)
+        answer = read_answer(text)
         offset = answer_char_offset(text, answer)
         if offset is None:
             return Sample(answer, None, text)

@@ -9,11 +9,11 @@ from r1_reward.parse import parse_output
 from r1_reward.prompt import build_prompt
 
 
-def judge_prompt(presentation: Presentation) -> str:
+def presentation_prompt(presentation: Presentation) -> str:
     """The Table 1 prompt for a presentation (Response 1 is whatever sits in slot 1)."""
     return build_prompt(presentation.item.prompt, presentation.response1, presentation.response2)
 
 
-def parse_verdict(text: str) -> str | None:
+def read_answer(text: str) -> str | None:
     """``"1"``/``"2"``, or ``None`` for an unparseable output (counted, and always scored wrong)."""
     return parse_output(text).answer

@@ -13,10 +13,10 @@ from typing import Any
 from r1_reward.evaluate.items import Presentation
 from r1_reward.evaluate.models import media
 from r1_reward.evaluate.models.base import Sample, answer_char_offset, token_index_at
-from r1_reward.evaluate.models.shared import judge_prompt, parse_verdict
+from r1_reward.evaluate.models.shared import presentation_prompt, read_answer
 
 
-class VllmJudge:
+class VllmModel:
     """Batched generation of k samples per prompt with one vLLM engine."""
 
     name = "vllm"
@@ -51,7 +51,7 @@ class VllmJudge:
 
     def _prompt(self, p: Presentation) -> dict[str, Any]:
         frames = media.load_frames(p.item, self.media_root, self.max_frames)
-        content = [{"type": "image"} for _ in frames] + [{"type": "text", "text": judge_prompt(p)}]
+        content = [{"type": "image"} for _ in frames] + [{"type": "text", "text": presentation_prompt(p)}]
         text = self.processor.apply_chat_template(
             [{"role": "user", "content": content}], tokenize=False, add_generation_prompt=True
         )
@@ -73,7 +73,7 @@ class VllmJudge:
 def completion_sample(completion: Any) -> Sample:
     """A sample from a vLLM ``CompletionOutput``: text, verdict, and the sampled answer token's probability."""
     text = completion.text
-    answer = parse_verdict(text)
+    answer = read_answer(text)
     offset = answer_char_offset(text, answer)
     if offset is None or not completion.logprobs:
         return Sample(answer, None, text)
