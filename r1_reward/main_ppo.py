@@ -10,6 +10,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 import r1_reward.register as register
+from r1_reward.algos.adv_filter import validate_filter_config
 from r1_reward.reward.config import validate_reward_config
 
 EXTERNAL_MODULES_ENV = "VERL_USE_EXTERNAL_MODULES"
@@ -49,6 +50,7 @@ def run(config: DictConfig) -> None:
     OmegaConf.resolve(config)
     export_plugins(config)
     validate_reward_config(config)
+    validate_filter_config(config)
     validate(config)
     from verl.trainer.main_ppo import TaskRunnerV1, run_ppo
 

@@ -3,7 +3,8 @@
 verl's advantage-estimator interface returns tensors only, so the filter statistics that
 ``r1_reward.algos.adv_filter`` records are added to the step's metrics here, through verl's trainer registry.
 verl 0.9.1 also averages the reward manager's per-sample sub-scores only during validation; the training-time
-format rate, accuracy and consistency rate are added here from the same per-sample ``reward_extra_info``.
+format rate, accuracy and consistency rate are added here from the same per-sample ``reward_extra_info``, and
+steps with a non-finite loss or gradient norm are counted and named (``r1_reward.nonfinite``).
 """
 
 import transfer_queue as tq
@@ -11,6 +12,7 @@ from verl.trainer.ppo.v1.trainer_base import register_trainer
 from verl.trainer.ppo.v1.trainer_sync import PPOTrainerSync
 
 from r1_reward.algos.adv_filter import pop_filter_metrics
+from r1_reward.nonfinite import NonFiniteMonitor
 from r1_reward.reward.metrics import SUB_SCORES, reward_metrics
 
 TRAINER_NAME = "r1_reward_sync"
@@ -19,6 +21,10 @@ TRAINER_NAME = "r1_reward_sync"
 @register_trainer(TRAINER_NAME)
 class R1RewardTrainer(PPOTrainerSync):
     """Synchronous PPO with the advantage filter's metrics logged each step."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._nonfinite = NonFiniteMonitor()
 
     # verl branches on the literal mode name "sync" (replay buffer, refill, resume); this trainer is that
     # mode under another registry name, so it always reports "sync" and ignores the name from the config.
@@ -40,6 +46,7 @@ class R1RewardTrainer(PPOTrainerSync):
         result = super()._compute_metrics(batch, metrics, timing_raw, global_steps, epoch)
         data = tq.kv_batch_get(keys=batch.keys, partition_id=batch.partition_id, select_fields=["extra_fields"])
         metrics.update(reward_metrics(sub_scores(data.pop("extra_fields").tolist())))
+        metrics.update(self._nonfinite.update(metrics, global_steps))
         return result
 
 
