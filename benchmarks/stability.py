@@ -12,7 +12,8 @@ off-policy. Regimes (``REGIMES``): ``default`` keeps verl's gradient clip 1.0 at
 to 1e-2 and lifts the gradient clip (1e6), so a large loss moves the weights by as much as it says.
 Writes ``<out>/stability.json`` (every step of every run), ``stability.md`` (the table), ``stability.png`` (means
 over seeds), one verl-file-logger ``metrics/<regime>_<variant>_s<seed>.jsonl`` per run and its dynamics plot for
-the first seed of ``stable_reinforce`` (``r1_reward.plot``).
+the first seed of ``stable_reinforce`` (``r1_reward.plot``). Regimes can run as parallel processes that share one
+SFT checkpoint: ``--regimes default --out A --sft-cache C`` and ``--regimes stress --out B --sft-cache C``.
 """
 
 import argparse
