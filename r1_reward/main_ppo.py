@@ -13,6 +13,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 import r1_reward.register as register
 from r1_reward import preflight, run_folder
+from r1_reward.algos.adv_filter import validate_filter_config
 from r1_reward.judge.probe import probe_judge
 from r1_reward.reward.config import validate_reward_config
 
@@ -53,9 +54,10 @@ def run(config: DictConfig) -> None:
     OmegaConf.resolve(config)
     export_plugins(config)
     validate_reward_config(config)
-    probe_judge(config)
+    validate_filter_config(config)
     validate(config)
     preflight.check(config)
+    probe_judge(config)  # last: the one check that sends a request
     from verl.trainer.main_ppo import TaskRunnerV1, run_ppo
 
     from r1_reward import quiet

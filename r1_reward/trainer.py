@@ -8,6 +8,7 @@ the step's TransferQueue batch as verl's own trainer reads it (``TransferQueue``
 internals it overrides or reads are pinned in ``tests/test_verl_api.py``.
 With the tournament reward (``r1_reward.reward.tournament_manager``), verl's reward-loop manager is wrapped so whole
 GRPO groups are scored together after the rollout (``r1_reward.reward.group_dispatch``), and its metrics are logged.
+Steps with a non-finite loss or gradient norm are counted and named (``r1_reward.nonfinite``).
 """
 
 import transfer_queue as tq
@@ -16,6 +17,7 @@ from verl.trainer.ppo.v1.trainer_base import register_trainer
 from verl.trainer.ppo.v1.trainer_sync import PPOTrainerSync
 
 from r1_reward.algos.adv_filter import pop_filter_metrics
+from r1_reward.nonfinite import NonFiniteMonitor
 from r1_reward.reward.group_dispatch import GroupRewardLoop
 from r1_reward.reward.metrics import SUB_SCORES, reward_metrics
 from r1_reward.reward.tournament_config import tournament_settings, uses_tournament
@@ -37,6 +39,7 @@ class R1RewardTrainer(PPOTrainerSync):
         with open_dict(config):
             config.trainer.v1.trainer_mode = "sync"
         super().__init__(config)
+        self._nonfinite = NonFiniteMonitor()
 
     def on_init_end(self):
         if uses_tournament(self.config):
@@ -64,6 +67,7 @@ class R1RewardTrainer(PPOTrainerSync):
         result = super()._compute_metrics(batch, metrics, timing_raw, global_steps, epoch)
         data = tq.kv_batch_get(keys=batch.keys, partition_id=batch.partition_id, select_fields=["extra_fields"])
         metrics.update(reward_metrics(sub_scores(data.pop("extra_fields").tolist())))
+        metrics.update(self._nonfinite.update(metrics, global_steps))
         return result
 
 

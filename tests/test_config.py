@@ -36,17 +36,18 @@ def test_paper_settings_reach_verl_fields():
 
 
 @pytest.mark.parametrize(
-    ("experiment", "estimator", "loss", "threshold"),
+    ("experiment", "estimator", "pre_clip", "threshold"),
     [
-        ("reinforce_pp", "reinforce_plus_plus", "vanilla", 3.0),
-        ("no_pre_clip", "stable_reinforce", "vanilla", 3.0),
-        ("no_adv_filter", "stable_reinforce", "stable_reinforce", None),
+        ("reinforce_pp", "reinforce_plus_plus", False, 3.0),
+        ("no_pre_clip", "stable_reinforce", False, 3.0),
+        ("no_adv_filter", "stable_reinforce", True, None),
     ],
 )
-def test_ablations_change_only_their_component(experiment, estimator, loss, threshold):
+def test_ablations_change_only_their_component(experiment, estimator, pre_clip, threshold):
     config = composed(f"+experiment={experiment}")
     assert config.algorithm.adv_estimator == estimator
-    assert config.actor_rollout_ref.actor.policy_loss.loss_mode == loss
+    assert config.actor_rollout_ref.actor.policy_loss.loss_mode == "stable_reinforce"
+    assert config.actor_rollout_ref.actor.policy_loss.enabled is pre_clip
     assert config.algorithm.adv_filter_threshold == threshold
 
 

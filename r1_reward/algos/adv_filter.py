@@ -6,10 +6,14 @@ Outcome rewards are z-scored, then every advantage with ``|z| > threshold`` (3, 
   (discounted returns, whitened over all response tokens of the batch); the paper's setting.
 * ``scope: group`` — z-score within each prompt's ``rollout.n`` samples (verl's GRPO statistics).
 
-``threshold: null`` gives plain Reinforce++ (or GRPO). The authors' release compared advantages against
-``mean ± 3`` of the raw rewards; this follows the paper and compares the z-score against ``±threshold``.
+``threshold: null`` gives plain Reinforce++ (or GRPO). Within a group of n samples no |z| can exceed
+(n − 1)/√n (one outlier, sample std), so ``scope: group`` with ``rollout.n`` ≤ 10 and threshold 3 could never
+filter: ``check_group_reach`` refuses that at config time (``r1_reward.main_ppo`` calls it).
+The authors' release compared advantages against ``mean ± 3`` of the raw rewards; this follows the paper and
+compares the z-score against ``±threshold``.
 """
 
+import math
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -47,6 +51,35 @@ def check_filter_settings(threshold: Optional[float], scope: str) -> None:
         raise ValueError(f"r1_reward.adv_filter.scope must be one of {SCOPES}, got {scope!r}")
     if threshold is not None and not threshold > 0:
         raise ValueError(f"r1_reward.adv_filter.threshold must be > 0 or null (no filter), got {threshold}")
+
+
+def max_group_z(group_size: int) -> float:
+    """The largest |z| any sample can reach in a group of ``group_size`` (one outlier, sample std): (n − 1)/√n."""
+    return (group_size - 1) / math.sqrt(group_size) if group_size > 1 else 0.0
+
+
+def check_group_reach(threshold: Optional[float], scope: str, group_size: int) -> None:
+    """Refuse a group-scoped filter that can never fire because the groups are too small."""
+    if scope != "group" or threshold is None or max_group_z(group_size) > threshold:
+        return
+    needed = next(n for n in range(2, 10_000) if max_group_z(n) > threshold)
+    raise ValueError(
+        f"r1_reward.adv_filter.scope=group can never filter with rollout.n={group_size}: the largest |z| in a "
+        f"group of {group_size} is (n-1)/sqrt(n) = {max_group_z(group_size):.3f} <= threshold {threshold}. "
+        f"Set actor_rollout_ref.rollout.n>={needed}, r1_reward.adv_filter.scope=batch, or a lower "
+        "r1_reward.adv_filter.threshold"
+    )
+
+
+def validate_filter_config(config: Any) -> None:
+    """Config-time check of a composed trainer config (the estimator alone does not know ``rollout.n``)."""
+    algorithm = config.algorithm
+    if algorithm.get("adv_estimator") == ESTIMATOR_NAME:
+        check_group_reach(
+            algorithm.get("adv_filter_threshold", 3.0),
+            algorithm.get("adv_norm_scope", "batch"),
+            int(config.actor_rollout_ref.rollout.n),
+        )
 
 
 def pop_filter_metrics() -> dict[str, float]:

@@ -5,6 +5,10 @@ PPO clipped surrogate is taken, as in the authors' release (no dual-clip). With 
 dual-clip bound ``clip_ratio_c`` is added; rollout-correction weights and aggregation are verl's, so then,
 with no token pre-clipped, this loss equals verl's ``vanilla`` loss.
 
+``enabled=false`` switches the pre-clip off and leaves plain PPO clip (Algorithm 1, lines 0–3: no clamp, no
+dual-clip unless asked for): the Table 5 baselines ``no_pre_clip`` and ``reinforce_pp``. verl's ``vanilla`` is not
+that baseline, since it always applies dual-clip (on the §3.1 example it gives 3.0 where plain PPO gives 19930.4).
+
 Table 6 of the paper sweeps a "clip ratio" c ∈ {5, 10, 100}; Algorithm 1 labels its default
 ``log(1e3)`` "similar to 10", and c = 100 behaves like no pre-clip. Both fit c being the bound on
 ``|log π − log π_old|``, so ``log_bound=c`` sets ``δ_max = e^c, δ_min = e^-c``.
@@ -30,6 +34,7 @@ class PreClipPolicyLossConfig(PolicyLossConfig):
     delta_max: float = 1e3
     log_bound: Optional[float] = None
     dual_clip: bool = False
+    enabled: bool = True
 
     def __post_init__(self):
         low, high = log_ratio_bounds(self)
@@ -69,6 +74,8 @@ def compute_policy_loss_stable_reinforce(
     eps_high = config.clip_ratio_high if config.clip_ratio_high is not None else config.clip_ratio
 
     log_ratio = log_prob - old_log_prob
+    if not config.policy_loss.get("enabled", True):
+        low, high = -math.inf, math.inf
     pre_clipped = (log_ratio < low) | (log_ratio > high)
     ratio = torch.exp(torch.clamp(log_ratio, min=low, max=high))
 
@@ -91,5 +98,8 @@ def compute_policy_loss_stable_reinforce(
         "actor/ppo_kl": verl_F.masked_mean(-torch.clamp(log_ratio, min=low, max=high), response_mask),
         "actor/pg_clipfrac_lower": verl_F.masked_mean(clipfrac_lower, response_mask),
         "actor/pre_clipfrac": verl_F.masked_mean(pre_clipped.float(), response_mask),
+        # 1 for a micro-batch whose loss is inf/NaN (e.g. log_bound=100 overflowing exp); verl averages it over the
+        # step's micro-batches, and r1_reward.nonfinite turns it into counts and a warning naming the step.
+        "actor/nonfinite_loss_frac": (~torch.isfinite(pg_loss)).float(),
     }
     return pg_loss, {name: value.detach().item() for name, value in metrics.items()}

@@ -12,8 +12,9 @@ from r1_reward.evaluate.metrics import scaling_metrics
         (["1", "2", "2"], "2"),
         (["1", "2"], "1"),  # tie: the answer sampled first
         (["2", "1", "1", "2"], "2"),
-        ([None, None, "1"], None),  # unparseable majority: no verdict, scored wrong
+        ([None, None, "1"], "1"),  # unparseable samples abstain: the one parsed vote decides
         ([None, "1", "1"], "1"),
+        ([None, None], None),  # nothing parsed: no verdict, scored wrong
     ],
 )
 def test_vote(answers, expected):
@@ -34,11 +35,30 @@ def test_confidence_vote_can_overrule_the_majority():
         (["1", "2", "2", "2", "1"], ("2", 4)),
         (["1", "2"] * 10, ("1", 16)),  # never 3 in a row: majority over the 16 allowed samples (8-8 tie -> first)
         (["2", "1", "2", "1", "1", "2", "2"], ("2", 7)),  # no run within 7: vote 4-3 for "2"
-        ([None, None, None, "1"], (None, 3)),
+        ([None, None, None, "1"], ("1", 4)),  # three unparseable in a row are no run; all 4 drawn, "1" votes
+        (["1", None, "1", None, "1"], ("1", 5)),  # abstentions neither break a run nor extend it
+        ([None] * 20, (None, 16)),
     ],
 )
 def test_early_stop(answers, expected):
     assert scaling.early_stop(answers) == expected
+
+
+@pytest.mark.parametrize(
+    ("answers", "expected"),
+    [
+        ([None, None, "2", None, "1", "2"], "2"),
+        ([None, None, None, "1"], "1"),
+        (["2", None, None, None, "1", "1"], "1"),  # 2 votes to 1: the abstentions are not a third candidate
+        ([None, None, None], None),
+    ],
+)
+def test_one_rule_for_unparseable_samples(answers, expected):
+    # With no probabilities (weight 1 each) and no run of 3, vote@k, confidence-weighted voting and early stop must
+    # agree: an unparseable sample abstains in all three, and only "nothing parsed" gives no verdict.
+    assert scaling.vote(answers) == expected
+    assert scaling.confidence_vote(answers, [None] * len(answers)) == expected
+    assert scaling.early_stop(answers) == (expected, len(answers))
 
 
 def test_scaling_metrics_curves():

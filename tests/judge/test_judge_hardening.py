@@ -88,7 +88,8 @@ def test_step_budget_restarts_with_the_next_step() -> None:
         judge = endpoint_judge(await server.start(), step_budget_s=2.5)
         try:
             steps = []
-            for step in range(2):  # each step alone fits its 2.5 s budget (1 s of slack for a loaded CI machine); together they would not
+            # each step alone fits its 2.5 s budget (1 s of slack for a loaded CI machine); together they would not
+            for step in range(2):
                 texts = [t.replace("Case", f"Step {step} case") for t in TEXTS]
                 steps.append(await score_outputs(texts, ["1"] * len(texts), judge, RewardWeights(), "zero"))
             return steps
