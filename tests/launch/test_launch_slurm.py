@@ -122,12 +122,12 @@ def test_judge_nodes_without_the_pool_judge_are_refused_before_ray_starts(fake_e
 
 def test_a_ray_node_that_dies_during_training_stops_the_job_naming_the_node(fake_env, fake_bin, calls):
     # node3's Ray step ends after 4 s, during a training that would take 60 s.
-    (fake_bin / "srun").write_text(
-        (fake_bin / "srun").read_text().replace('exec sleep 60', 'exec sleep "$([[ " $* " == *" node3 "* ]] && echo 4 || echo 60)"')
-    )
+    node3_dies = 'exec sleep "$([[ " $* " == *" node3 "* ]] && echo 4 || echo 60)"'
+    (fake_bin / "srun").write_text((fake_bin / "srun").read_text().replace("exec sleep 60", node3_dies))
     # The cluster is ready at once; training would take 60 s.
     (fake_bin / "python").write_text(
-        '#!/usr/bin/env bash\necho "python $*" >>"$FAKE_LOG"\n[[ " $* " == *" r1_reward.main_ppo "* ]] && exec sleep 60\nexit 0\n'
+        '#!/usr/bin/env bash\necho "python $*" >>"$FAKE_LOG"\n'
+        '[[ " $* " == *" r1_reward.main_ppo "* ]] && exec sleep 60\nexit 0\n'
     )
     result = run_script(fake_env)
     assert result.returncode == 1
