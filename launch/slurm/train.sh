@@ -12,7 +12,8 @@
 #
 # trainer.nnodes and trainer.n_gpus_per_node are derived from the allocation (overrides given on the command
 # line come later and win). With JUDGE_NODES > 0, verl's separate reward-model pool is switched on
-# (reward.reward_model.enable_resource_pool=true) on that many nodes and training gets the rest.
+# (reward.reward_model.enable_resource_pool=true) on the last JUDGE_NODES nodes and training gets the rest: each node
+# gets a Ray custom resource for its role and verl's two pools are pinned to them (r1_reward.cluster).
 # For an external judge server instead, start one with launch/serve_judge.sh and leave JUDGE_NODES=0.
 #SBATCH --job-name=r1_reward
 #SBATCH --nodes=2
@@ -30,6 +31,11 @@ RAY_WAIT_TIMEOUT=${RAY_WAIT_TIMEOUT:-600}                 # seconds to wait for 
 RAY_POLL_INTERVAL=${RAY_POLL_INTERVAL:-5}                 # seconds between cluster checks
 LOG_DIR=${LOG_DIR:-logs/slurm-${SLURM_JOB_ID:-local}}     # per-node Ray logs land here
 PYTHON=${PYTHON:-python}                                  # interpreter with r1_reward installed
+
+# With JUDGE_NODES > 0 each node gets one of these Ray custom resources, and verl's pools are pinned to them
+# (r1_reward.cluster.*_node_resource): Ray would otherwise place training and judge bundles on any node.
+TRAIN_NODE_RESOURCE=r1_reward_train_node
+JUDGE_NODE_RESOURCE=r1_reward_judge_node
 
 ray_pids=()       # the `srun ... ray start --block` steps, one per node
 declare -A ray_node  # node name of each of those steps
@@ -57,10 +63,24 @@ track_ray_step() {
     ray_log[$pid]=$log
 }
 
+node_resources() {
+    # Ray options offering this node's GPUs, CPUs and (with judge nodes) its role resource; $1: train or judge.
+    local role=$1
+    node_options=(--num-gpus="$GPUS_PER_NODE")
+    [[ -n "$CPUS_PER_NODE" ]] && node_options+=(--num-cpus="$CPUS_PER_NODE")
+    if ((JUDGE_NODES > 0)); then
+        local resource=$TRAIN_NODE_RESOURCE
+        [[ "$role" == judge ]] && resource=$JUDGE_NODE_RESOURCE
+        node_options+=(--resources="{\"$resource\": 1}")
+    fi
+    return 0
+}
+
 start_head() {
     local node=$1 ip=$2
-    local -a resources=(--num-gpus="$GPUS_PER_NODE")
-    [[ -n "$CPUS_PER_NODE" ]] && resources+=(--num-cpus="$CPUS_PER_NODE")
+    local -a node_options
+    node_resources train
+    local -a resources=("${node_options[@]}")
     echo "Starting the Ray head on $node ($ip:$RAY_PORT), log $LOG_DIR/ray-head-$node.log"
     srun --nodes=1 --ntasks=1 -w "$node" \
         ray start --head --node-ip-address="$ip" --port="$RAY_PORT" "${resources[@]}" --block \
@@ -69,10 +89,11 @@ start_head() {
 }
 
 start_worker() {
-    local node=$1 address=$2
-    local -a resources=(--num-gpus="$GPUS_PER_NODE")
-    [[ -n "$CPUS_PER_NODE" ]] && resources+=(--num-cpus="$CPUS_PER_NODE")
-    echo "Starting a Ray worker on $node, log $LOG_DIR/ray-worker-$node.log"
+    local node=$1 address=$2 role=$3
+    local -a node_options
+    node_resources "$role"
+    local -a resources=("${node_options[@]}")
+    echo "Starting a Ray worker on $node ($role), log $LOG_DIR/ray-worker-$node.log"
     srun --nodes=1 --ntasks=1 -w "$node" \
         ray start --address="$address" "${resources[@]}" --block \
         >"$LOG_DIR/ray-worker-$node.log" 2>&1 &
@@ -159,16 +180,20 @@ main() {
     head_ip=$(srun --nodes=1 --ntasks=1 -w "$head" hostname --ip-address | awk '{print $1}')
     local address="$head_ip:$RAY_PORT"
     start_head "$head" "$head_ip"
-    local node
-    for node in "${nodes[@]:1}"; do
-        start_worker "$node" "$address"
+    local index role
+    for ((index = 1; index < total; index++)); do
+        role=train
+        ((index >= train_nodes)) && role=judge
+        start_worker "${nodes[$index]}" "$address" "$role"
     done
     wait_for_cluster "$address" "$total" $((total * GPUS_PER_NODE))
 
     local -a derived=(trainer.nnodes="$train_nodes" trainer.n_gpus_per_node="$GPUS_PER_NODE")
     if ((JUDGE_NODES > 0)); then
         derived+=(reward.reward_model.enable_resource_pool=true reward.reward_model.nnodes="$JUDGE_NODES"
-            reward.reward_model.n_gpus_per_node="$GPUS_PER_NODE")
+            reward.reward_model.n_gpus_per_node="$GPUS_PER_NODE"
+            r1_reward.cluster.train_node_resource="$TRAIN_NODE_RESOURCE"
+            r1_reward.cluster.judge_node_resource="$JUDGE_NODE_RESOURCE")
     fi
     echo "Training on $head: ${derived[*]} $*"
     export RAY_ADDRESS="$address"

@@ -83,8 +83,17 @@ def test_judge_nodes_are_taken_out_of_training_and_given_to_the_reward_pool(fake
         "reward.reward_model.enable_resource_pool=true",
         "reward.reward_model.nnodes=1",
         "reward.reward_model.n_gpus_per_node=8",
+        "r1_reward.cluster.train_node_resource=r1_reward_train_node",
+        "r1_reward.cluster.judge_node_resource=r1_reward_judge_node",
         "+judge=pool",
     ]
+    # The last node is the judge's: each node offers its role's resource, which verl's pools are pinned to.
+    roles = {node_of(call): [arg for arg in call if arg.startswith("--resources=")] for call in ray_starts(calls())}
+    assert roles == {
+        "node1": ['--resources={"r1_reward_train_node": 1}'],
+        "node2": ['--resources={"r1_reward_train_node": 1}'],
+        "node3": ['--resources={"r1_reward_judge_node": 1}'],
+    }
     # The judge node is still a Ray node: the cluster must have all 3 nodes before training starts.
     check = next(call for call in calls() if "r1_reward.launch.cluster_ready" in call)
     assert check[-4:] == ["--nodes", "3", "--gpus", "24"]
