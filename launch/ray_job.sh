@@ -46,6 +46,9 @@ runtime_env_json() {
     local env_vars name
     local -A added=()
     env_vars="\"VERL_USE_EXTERNAL_MODULES\": $(json_string "$(plugin_modules)")"
+    # main_ppo's ray.init() passes its own runtime env (plug-ins, platform); Ray refuses to merge it with this one
+    # when a variable appears in both ("Failed to merge the Job's runtime env") unless told to let the driver's win.
+    env_vars+=", \"RAY_OVERRIDE_JOB_RUNTIME_ENV\": \"1\""
     for name in $FORWARD_ENV $(compgen -v R1_JUDGE_ || true); do
         if [[ -n "${!name+set}" && -z "${added[$name]:-}" ]]; then
             added[$name]=1

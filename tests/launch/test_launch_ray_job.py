@@ -35,7 +35,7 @@ def test_submits_main_ppo_with_plugins_in_the_runtime_env_and_overrides_unchange
     assert argv[argv.index("--") :] == ["--", "python", "-m", "r1_reward.main_ppo", *overrides]
     env = runtime_env(argv, fake_env)
     assert env["working_dir"] == str(REPO)
-    assert env["env_vars"] == {"VERL_USE_EXTERNAL_MODULES": "r1_reward.register"}
+    assert env["env_vars"] == {"VERL_USE_EXTERNAL_MODULES": "r1_reward.register", "RAY_OVERRIDE_JOB_RUNTIME_ENV": "1"}
     assert "--no-wait" not in argv and "--submission-id" not in argv
 
 
@@ -44,6 +44,7 @@ def test_keeps_callers_plugin_modules_and_forwards_only_set_variables(fake_env):
     argv = submit(fake_env)
     assert runtime_env(argv, fake_env)["env_vars"] == {
         "VERL_USE_EXTERNAL_MODULES": "my_lab.plugins,r1_reward.register",
+        "RAY_OVERRIDE_JOB_RUNTIME_ENV": "1",
         "HF_HOME": '/hf "cache"',
     }
     assert "--no-wait" in argv
@@ -80,6 +81,7 @@ def test_judge_settings_and_key_are_forwarded_in_a_private_file_never_on_the_com
     assert not any(key in arg for arg in argv)
     assert runtime_env(argv, fake_env)["env_vars"] == {
         "VERL_USE_EXTERNAL_MODULES": "r1_reward.register",
+        "RAY_OVERRIDE_JOB_RUNTIME_ENV": "1",
         "HF_HOME": "/hf",
         "R1_JUDGE_API_KEY": key,
         "R1_JUDGE_BASE_URL": "http://judge:8000/v1",
