@@ -51,7 +51,7 @@ log=$(readlink /proc/$$/fd/1)
 pid=$!
 trap 'kill -TERM $pid; wait $pid; exit 143' TERM INT
 until grep -q "Ray runtime started" "$log" 2>/dev/null || ! kill -0 $pid 2>/dev/null; do sleep 1; done
-touch "$SHIM_DIR/started-node$n"
+kill -0 $pid 2>/dev/null && touch "$SHIM_DIR/started-node$n"
 wait $pid
 """
 
