@@ -105,7 +105,7 @@ def tiny_dir(tmp_path_factory) -> Path:
 
     root = tmp_path_factory.mktemp("tiny")
     build(root / "model")
-    write(root / "data", n_train=8, n_test=8)
+    write(root / "data", n_train=16, n_test=8)  # 2 batches of 8: one epoch covers the 2 steps
     return root
 
 
