@@ -17,6 +17,7 @@ from verl.trainer.ppo.v1.trainer_base import register_trainer
 from verl.trainer.ppo.v1.trainer_sync import PPOTrainerSync
 
 from r1_reward.algos.adv_filter import pop_filter_metrics
+from r1_reward.launch.placement import pin_pools
 from r1_reward.nonfinite import NonFiniteMonitor
 from r1_reward.reward.group_dispatch import GroupRewardLoop
 from r1_reward.reward.metrics import SUB_SCORES, reward_metrics
@@ -56,6 +57,11 @@ class R1RewardTrainer(PPOTrainerSync):
             if metrics is not None:
                 metrics.update(step_metrics)
         return batch
+
+    def _init_resource_pool_mgr(self):
+        super()._init_resource_pool_mgr()
+        # Training and judge pools on the nodes the launcher reserved for them (r1_reward.cluster).
+        self.resource_pool_manager = pin_pools(self.resource_pool_manager, self.config)
 
     def _compute_advantage(self, batch, metrics: dict):
         pop_filter_metrics()

@@ -8,11 +8,12 @@
 # Usage (any Hydra override is passed through to r1_reward.main_ppo):
 #   sbatch --nodes=4 --gpus-per-node=8 --cpus-per-task=64 launch/slurm/train.sh \
 #       +experiment=stable_reinforce data.train_files=/data/rl.parquet data.val_files=/data/val.parquet
-#   JUDGE_NODES=1 sbatch --nodes=4 ... launch/slurm/train.sh ...   # 3 nodes train, 1 node serves the judge
+#   JUDGE_NODES=1 sbatch --nodes=4 ... launch/slurm/train.sh +judge=pool ...   # 3 nodes train, 1 serves the judge
 #
 # trainer.nnodes and trainer.n_gpus_per_node are derived from the allocation (overrides given on the command
 # line come later and win). With JUDGE_NODES > 0, verl's separate reward-model pool is switched on
-# (reward.reward_model.enable_resource_pool=true) on that many nodes and training gets the rest.
+# (reward.reward_model.enable_resource_pool=true) on the last JUDGE_NODES nodes and training gets the rest: each node
+# gets a Ray custom resource for its role and verl's two pools are pinned to them (r1_reward.cluster).
 # For an external judge server instead, start one with launch/serve_judge.sh and leave JUDGE_NODES=0.
 #SBATCH --job-name=r1_reward
 #SBATCH --nodes=2
@@ -31,7 +32,15 @@ RAY_POLL_INTERVAL=${RAY_POLL_INTERVAL:-5}                 # seconds between clus
 LOG_DIR=${LOG_DIR:-logs/slurm-${SLURM_JOB_ID:-local}}     # per-node Ray logs land here
 PYTHON=${PYTHON:-python}                                  # interpreter with r1_reward installed
 
-ray_pids=()
+# With JUDGE_NODES > 0 each node gets one of these Ray custom resources, and verl's pools are pinned to them
+# (r1_reward.cluster.*_node_resource): Ray would otherwise place training and judge bundles on any node.
+TRAIN_NODE_RESOURCE=r1_reward_train_node
+JUDGE_NODE_RESOURCE=r1_reward_judge_node
+
+ray_pids=()       # the `srun ... ray start --block` steps, one per node
+declare -A ray_node  # node name of each of those steps
+declare -A ray_log   # log file of each of those steps
+driver_pid=          # the training driver, once started
 
 die() {
     echo "train.sh: $*" >&2
@@ -39,33 +48,56 @@ die() {
 }
 
 cleanup() {
-    # Stop the Ray steps started below; Slurm would kill them at job end anyway, this makes it prompt.
+    # Stop the driver and the Ray steps started below; Slurm would kill them at job end anyway, this makes it prompt.
+    [[ -n "$driver_pid" ]] && kill "$driver_pid" 2>/dev/null || true
     for pid in "${ray_pids[@]}"; do
         kill "$pid" 2>/dev/null || true
     done
     wait 2>/dev/null || true
 }
 
+track_ray_step() {
+    local pid=$1 node=$2 log=$3
+    ray_pids+=("$pid")
+    ray_node[$pid]=$node
+    ray_log[$pid]=$log
+}
+
+node_resources() {
+    # Ray options offering this node's GPUs, CPUs and (with judge nodes) its role resource; $1: train or judge.
+    local role=$1
+    node_options=(--num-gpus="$GPUS_PER_NODE")
+    [[ -n "$CPUS_PER_NODE" ]] && node_options+=(--num-cpus="$CPUS_PER_NODE")
+    if ((JUDGE_NODES > 0)); then
+        local resource=$TRAIN_NODE_RESOURCE
+        [[ "$role" == judge ]] && resource=$JUDGE_NODE_RESOURCE
+        node_options+=(--resources="{\"$resource\": 1}")
+    fi
+    return 0
+}
+
 start_head() {
     local node=$1 ip=$2
-    local -a resources=(--num-gpus="$GPUS_PER_NODE")
-    [[ -n "$CPUS_PER_NODE" ]] && resources+=(--num-cpus="$CPUS_PER_NODE")
+    local -a node_options
+    node_resources train
+    local -a resources=("${node_options[@]}")
     echo "Starting the Ray head on $node ($ip:$RAY_PORT), log $LOG_DIR/ray-head-$node.log"
     srun --nodes=1 --ntasks=1 -w "$node" \
         ray start --head --node-ip-address="$ip" --port="$RAY_PORT" "${resources[@]}" --block \
         >"$LOG_DIR/ray-head-$node.log" 2>&1 &
-    ray_pids+=("$!")
+    track_ray_step "$!" "$node" "$LOG_DIR/ray-head-$node.log"
 }
 
 start_worker() {
-    local node=$1 address=$2
-    local -a resources=(--num-gpus="$GPUS_PER_NODE")
-    [[ -n "$CPUS_PER_NODE" ]] && resources+=(--num-cpus="$CPUS_PER_NODE")
-    echo "Starting a Ray worker on $node, log $LOG_DIR/ray-worker-$node.log"
+    local node=$1 address=$2 role=$3
+    local -a node_options
+    node_resources "$role"
+    local -a resources=("${node_options[@]}")
+    echo "Starting a Ray worker on $node ($role), log $LOG_DIR/ray-worker-$node.log"
     srun --nodes=1 --ntasks=1 -w "$node" \
         ray start --address="$address" "${resources[@]}" --block \
         >"$LOG_DIR/ray-worker-$node.log" 2>&1 &
-    ray_pids+=("$!")
+    track_ray_step "$!" "$node" "$LOG_DIR/ray-worker-$node.log"
 }
 
 require_ray_steps_alive() {
@@ -90,6 +122,36 @@ wait_for_cluster() {
     done
 }
 
+require_judge_pool() {
+    # JUDGE_NODES only reserves nodes; the judge runs there only when +judge=pool selects verl's reward-model pool.
+    ((JUDGE_NODES > 0)) || return 0
+    local arg
+    for arg in "$@"; do
+        [[ "$arg" == "+judge=pool" || "$arg" == "judge=pool" ]] && return 0
+    done
+    die "JUDGE_NODES=$JUDGE_NODES reserves node(s) for verl's judge pool, but the overrides do not select it, so" \
+        "they would sit idle: add +judge=pool, or set JUDGE_NODES=0 (rule judge, or +judge=endpoint on its own server)."
+}
+
+train() {
+    # The driver runs in the background so that a Ray node that dies mid-run (its step exits) stops the job with
+    # a message naming the node, instead of verl waiting on actors that can no longer be placed.
+    "$PYTHON" -m r1_reward.main_ppo "$@" &
+    driver_pid=$!
+    local pid
+    while kill -0 "$driver_pid" 2>/dev/null; do
+        for pid in "${ray_pids[@]}"; do
+            if ! kill -0 "$pid" 2>/dev/null; then
+                kill "$driver_pid" 2>/dev/null || true
+                die "the Ray node on ${ray_node[$pid]} exited during training, so training was stopped:" \
+                    "see ${ray_log[$pid]} (and the Ray session logs of that node)."
+            fi
+        done
+        sleep "$RAY_POLL_INTERVAL"
+    done
+    wait "$driver_pid"
+}
+
 share_ray_token() {
     # An explicit Ray address never picks up ~/.ray/auth_token by itself, so every node, the readiness check and
     # the driver get the mode and one per-job token through the environment (srun passes it on).
@@ -108,6 +170,7 @@ main() {
     local total=${#nodes[@]}
     local train_nodes=$((total - JUDGE_NODES))
     ((train_nodes >= 1)) || die "JUDGE_NODES=$JUDGE_NODES leaves no training node out of $total: allocate more nodes."
+    require_judge_pool "$@"
 
     mkdir -p "$LOG_DIR"
     share_ray_token
@@ -117,19 +180,24 @@ main() {
     head_ip=$(srun --nodes=1 --ntasks=1 -w "$head" hostname --ip-address | awk '{print $1}')
     local address="$head_ip:$RAY_PORT"
     start_head "$head" "$head_ip"
-    local node
-    for node in "${nodes[@]:1}"; do
-        start_worker "$node" "$address"
+    local index role
+    for ((index = 1; index < total; index++)); do
+        role=train
+        ((index >= train_nodes)) && role=judge
+        start_worker "${nodes[$index]}" "$address" "$role"
     done
     wait_for_cluster "$address" "$total" $((total * GPUS_PER_NODE))
 
     local -a derived=(trainer.nnodes="$train_nodes" trainer.n_gpus_per_node="$GPUS_PER_NODE")
     if ((JUDGE_NODES > 0)); then
         derived+=(reward.reward_model.enable_resource_pool=true reward.reward_model.nnodes="$JUDGE_NODES"
-            reward.reward_model.n_gpus_per_node="$GPUS_PER_NODE")
+            reward.reward_model.n_gpus_per_node="$GPUS_PER_NODE"
+            r1_reward.cluster.train_node_resource="$TRAIN_NODE_RESOURCE"
+            r1_reward.cluster.judge_node_resource="$JUDGE_NODE_RESOURCE")
     fi
     echo "Training on $head: ${derived[*]} $*"
-    RAY_ADDRESS="$address" "$PYTHON" -m r1_reward.main_ppo "${derived[@]}" "$@"
+    export RAY_ADDRESS="$address"
+    train "${derived[@]}" "$@"
 }
 
 main "$@"

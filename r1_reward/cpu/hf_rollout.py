@@ -20,6 +20,7 @@ import os
 
 import ray
 import torch
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 from verl.workers.rollout.base import BaseRollout
 from verl.workers.rollout.replica import RolloutReplica, TokenOutput
 
@@ -142,9 +143,16 @@ class HFReplica(RolloutReplica):
         name = server_actor_name(self.replica_rank, self.is_reward_model, self.name_suffix)
         # verl passes an HFModelConfig (judge) or the plain model DictConfig (policy, hybrid mode).
         model_path = getattr(self.model_config, "local_path", None) or self.model_config.path
+        # On the node of the replica's workers (its resource pool), as verl's vLLM replica places its server.
+        node_id = await self.workers[0].__ray_call__.remote(lambda worker: ray.get_runtime_context().get_node_id())
         server = (
             ray.remote(HFServer)
-            .options(name=name, num_cpus=0, max_concurrency=self.max_concurrency)
+            .options(
+                name=name,
+                num_cpus=0,
+                max_concurrency=self.max_concurrency,
+                scheduling_strategy=NodeAffinitySchedulingStrategy(node_id=node_id, soft=False),
+            )
             .remote(model_path, self.config, self.replica_rank)
         )
         host, port = await server.start_http.remote()

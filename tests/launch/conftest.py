@@ -34,8 +34,12 @@ FAKES = {
     '    [[ "${FAKE_READY:-0}" == 0 && "$up" -ge "$FAKE_NODES" ]] ;;\n'
     '  *" r1_reward.main_ppo "*) ' + LOG_ENV + " ;;\n"
     "esac\n",
-    # ray: job submission to an existing cluster.
-    "ray": "",
+    # ray: job submission to an existing cluster; keeps a copy of the --runtime-env file and its mode (the script
+    # removes the file when it exits).
+    "ray": 'for ((i = 1; i < $#; i++)); do\n'
+    '  if [[ ${!i} == --runtime-env ]]; then j=$((i + 1)); file=${!j}\n'
+    '    cp "$file" "$FAKE_LOG.runtime_env"; stat -c %a "$file" >"$FAKE_LOG.runtime_env.mode"; fi\n'
+    "done\n",
 }
 
 

@@ -76,14 +76,24 @@ def test_readiness_check_asks_for_every_node_and_gpu(fake_env, calls):
 
 def test_judge_nodes_are_taken_out_of_training_and_given_to_the_reward_pool(fake_env, calls):
     fake_env["JUDGE_NODES"] = "1"
-    assert run_script(fake_env).returncode == 0
+    assert run_script(fake_env, "+judge=pool").returncode == 0
     assert trainings(calls())[0][3:] == [
         "trainer.nnodes=2",
         "trainer.n_gpus_per_node=8",
         "reward.reward_model.enable_resource_pool=true",
         "reward.reward_model.nnodes=1",
         "reward.reward_model.n_gpus_per_node=8",
+        "r1_reward.cluster.train_node_resource=r1_reward_train_node",
+        "r1_reward.cluster.judge_node_resource=r1_reward_judge_node",
+        "+judge=pool",
     ]
+    # The last node is the judge's: each node offers its role's resource, which verl's pools are pinned to.
+    roles = {node_of(call): [arg for arg in call if arg.startswith("--resources=")] for call in ray_starts(calls())}
+    assert roles == {
+        "node1": ['--resources={"r1_reward_train_node": 1}'],
+        "node2": ['--resources={"r1_reward_train_node": 1}'],
+        "node3": ['--resources={"r1_reward_judge_node": 1}'],
+    }
     # The judge node is still a Ray node: the cluster must have all 3 nodes before training starts.
     check = next(call for call in calls() if "r1_reward.launch.cluster_ready" in call)
     assert check[-4:] == ["--nodes", "3", "--gpus", "24"]
@@ -106,6 +116,33 @@ def test_a_ray_node_that_exits_early_fails_fast(fake_env, calls):
     assert result.returncode == 1
     assert "a Ray node exited before the cluster was complete" in result.stderr
     assert trainings(calls()) == []
+
+
+def test_judge_nodes_without_the_pool_judge_are_refused_before_ray_starts(fake_env, calls):
+    # Without +judge=pool nothing would run on the reserved node: it would sit idle for the whole job.
+    fake_env["JUDGE_NODES"] = "1"
+    for overrides in ([], ["+judge=endpoint", "r1_reward.judge.base_url=http://judge:8000/v1"]):
+        result = run_script(fake_env, *overrides)
+        assert result.returncode == 1
+        assert "JUDGE_NODES=1 reserves node(s) for verl's judge pool" in result.stderr
+        assert "add +judge=pool, or set JUDGE_NODES=0" in result.stderr
+    assert ray_starts(calls()) == []
+
+
+def test_a_ray_node_that_dies_during_training_stops_the_job_naming_the_node(fake_env, fake_bin, calls):
+    # node3's Ray step ends after 4 s, during a training that would take 60 s.
+    node3_dies = 'exec sleep "$([[ " $* " == *" node3 "* ]] && echo 4 || echo 60)"'
+    (fake_bin / "srun").write_text((fake_bin / "srun").read_text().replace("exec sleep 60", node3_dies))
+    # The cluster is ready at once; training would take 60 s.
+    (fake_bin / "python").write_text(
+        '#!/usr/bin/env bash\necho "python $*" >>"$FAKE_LOG"\n'
+        '[[ " $* " == *" r1_reward.main_ppo "* ]] && exec sleep 60\nexit 0\n'
+    )
+    result = run_script(fake_env)
+    assert result.returncode == 1
+    assert "the Ray node on node3 exited during training, so training was stopped" in result.stderr
+    assert "ray-worker-node3.log" in result.stderr
+    assert any("r1_reward.main_ppo" in line for line in Path(fake_env["FAKE_LOG"]).read_text().splitlines())
 
 
 def test_too_many_judge_nodes_is_refused(fake_env, calls):
