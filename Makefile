@@ -31,6 +31,7 @@ bench:
 	$(BIN)/python benchmarks/bench_data.py
 	$(BIN)/python benchmarks/bench_eval_tts.py
 	$(BIN)/python benchmarks/bench_tournament.py
+	$(BIN)/python benchmarks/fault_matrix.py
 
 clean:
 	rm -rf outputs .pytest_cache
