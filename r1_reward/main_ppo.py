@@ -10,6 +10,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 import r1_reward.register as register
+from r1_reward.launch.resources import check_cluster
 from r1_reward.reward.config import validate_reward_config
 
 EXTERNAL_MODULES_ENV = "VERL_USE_EXTERNAL_MODULES"
@@ -50,6 +51,7 @@ def run(config: DictConfig) -> None:
     export_plugins(config)
     validate_reward_config(config)
     validate(config)
+    check_cluster(config)
     from verl.trainer.main_ppo import TaskRunnerV1, run_ppo
 
     if config.trainer.use_v1:
