@@ -62,7 +62,7 @@ def run(config: DictConfig) -> None:
         run_ppo(config, task_runner_class=TaskRunner)
 
 
-@hydra.main(config_path="../conf", config_name="r1_reward", version_base=None)
+@hydra.main(config_path="conf", config_name="r1_reward", version_base=None)
 def main(config: DictConfig) -> None:
     run(config)
 
