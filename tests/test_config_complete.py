@@ -33,3 +33,9 @@ def test_rollout_engines_default_to_vllm_and_the_cpu_profile_swaps_them():
     assert gpu.actor_rollout_ref.rollout.name == "vllm" and gpu.reward.reward_model.rollout.name == "vllm"
     cpu = composed("+experiment=stable_reinforce", "+judge=pool", "+profile=cpu_tiny")
     assert cpu.actor_rollout_ref.rollout.name == "hf" and cpu.reward.reward_model.rollout.name == "hf"
+
+
+def test_sdpa_profile_turns_off_what_needs_flash_attn():
+    config = composed("+experiment=stable_reinforce", "+profile=sdpa")
+    assert config.actor_rollout_ref.model.override_config.attn_implementation == "sdpa"
+    assert config.actor_rollout_ref.model.use_remove_padding is False
