@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # One GPU check for a single H100/H200, no network needed (<= 8 min): runs benchmarks/gpu_check.py and writes JSON.
-# Prerequisites: the machine's own torch with CUDA (2.11 on verl 0.9.1's GPU set), and either this package's GPU env
-# or the wheels in $WHEELS (verl 0.9.1, transformers 5.9.0, r1_reward; under 60 MiB), installed with --no-deps.
+# Prerequisites: torch with CUDA (2.11 on verl 0.9.1's GPU set) and an env where verl 0.9.1's own imports resolve
+# (`make setup-gpu`). $WHEELS (a folder with the verl 0.9.1, transformers 5.9.0 and r1_reward wheels, < 60 MiB)
+# installs those offline with --no-deps onto an image that has torch; verl's imports also need ray, tensordict,
+# pandas, pyarrow, hydra-core, peft, datasets ..., which those wheels do not carry (checked on CPU, not on a GPU).
 # Usage: bash benchmarks/gpu_check.sh [--dry-run] [--out FILE] [any other gpu_check.py option]
 #   --dry-run  tiny shapes on CPU: checks the script itself (the test suite runs it).
 set -euo pipefail
