@@ -142,6 +142,7 @@ def judge_checkpoint(folder: Path, full_shape: bool) -> Path:
         for key, value in QWEN25_VL_3B["vision"].items():
             setattr(config.vision_config, key, value)
         config.text_config.head_dim = 128
+        config.text_config.layer_types = ["full_attention"] * config.text_config.num_hidden_layers
         # M-RoPE sections sum to head_dim / 2, as in the 3B config.
         config.text_config.rope_parameters.update(rope_theta=1000000.0, mrope_section=[16, 24, 24])
         torch.set_default_dtype(torch.bfloat16)
