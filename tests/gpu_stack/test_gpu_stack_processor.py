@@ -53,8 +53,10 @@ def model_inputs(processor, parquet, tmp_path) -> list[dict]:
     """verl's RLHFDataset over the parquet, then the processor on each prompt and its images (as the agent loop)."""
     from verl.utils.dataset.rl_dataset import RLHFDataset
 
+    # verl's overlong-prompt filter runs the processor in a forked datasets worker; with the torchvision processor
+    # that worker hung here (idle inside torch, after the parent had used torch threads), so it stays off.
     config = OmegaConf.create(
-        {"max_prompt_length": 2048, "filter_overlong_prompts_workers": 1, "cache_dir": str(tmp_path / "cache")}
+        {"max_prompt_length": 2048, "filter_overlong_prompts": False, "cache_dir": str(tmp_path / "cache")}
     )
     dataset = RLHFDataset(str(parquet), processor.tokenizer, config, processor)
     assert len(dataset) == len(SIZES)
