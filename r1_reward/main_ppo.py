@@ -15,6 +15,7 @@ import r1_reward.register as register
 from r1_reward import preflight, run_folder
 from r1_reward.algos.adv_filter import validate_filter_config
 from r1_reward.judge.probe import probe_judge
+from r1_reward.launch.resources import check_cluster
 from r1_reward.reward.config import validate_reward_config
 
 EXTERNAL_MODULES_ENV = "VERL_USE_EXTERNAL_MODULES"
@@ -57,6 +58,7 @@ def run(config: DictConfig) -> None:
     validate_filter_config(config)
     validate(config)
     preflight.check(config)
+    check_cluster(config)
     probe_judge(config)  # last: the one check that sends a request
     from verl.trainer.main_ppo import TaskRunnerV1, run_ppo
 
@@ -79,7 +81,7 @@ def run(config: DictConfig) -> None:
         print(f"r1_reward run folder: {folder}", flush=True)
 
 
-@hydra.main(config_path="../conf", config_name="r1_reward", version_base=None)
+@hydra.main(config_path="conf", config_name="r1_reward", version_base=None)
 def main(config: DictConfig) -> None:
     run(config)
 

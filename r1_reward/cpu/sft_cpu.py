@@ -19,7 +19,7 @@ import socket
 import hydra
 from omegaconf import DictConfig
 
-CONFIG_PATH = "../../conf/sft"
+CONFIG_PATH = "../conf/sft"
 CONFIG_NAME = "r1_reward_sft"
 
 

@@ -1,0 +1,209 @@
+"""GPU check for one H100/H200, no network: StableReinforce's cost against verl's stock pieces, and the judge's speed.
+
+    python benchmarks/gpu_check.py --out gpu_check.json       # on the GPU (bf16): what benchmarks/gpu_check.sh runs
+    python benchmarks/gpu_check.py --dry-run --out dry.json   # tiny shapes on CPU (run by the test suite)
+
+(a) loss forward+backward of ``stable_reinforce`` / verl's ``vanilla`` and advantage estimator ``stable_reinforce`` /
+    ``reinforce_plus_plus`` (target <= 1.02 each) at (256 x 4096) and (1024 x 4096) in bf16, plus tokens/s. The two
+    sides run interleaved; the ratio is of medians.
+(b) the transformers evaluation judge (r1_reward/evaluate/models/hf.py) on a random-weight Qwen2.5-VL of the 3B
+    model's shape (the tiny tokenizer/processor, 112 px images = 16 image tokens): samples/s for k = 1 and k = 5.
+(c) an actor update through verl's engine is not part of this script: verl 0.9.1 builds its engine inside Ray
+    workers, and a Ray-free single-GPU set-up was not written (the CPU e2e tests run that path through Ray).
+Figures go to ``--out`` as JSON.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from omegaconf import OmegaConf  # noqa: E402
+from verl.trainer.ppo.core_algos import get_adv_estimator_fn, get_policy_loss_fn  # noqa: E402
+from verl.utils.config import omega_conf_to_dataclass  # noqa: E402
+
+import r1_reward.register  # noqa: E402,F401  (registers the plug-ins)
+
+TARGET = 1.02
+# (rows, response tokens) per run.
+SHAPES = {"gpu": [(256, 4096), (1024, 4096)], "dry": [(8, 64), (16, 64)]}
+# Qwen2.5-VL-3B-Instruct's shape (its config.json), random weights; the dry run keeps the tiny model's.
+QWEN25_VL_3B = {
+    "text": {"hidden_size": 2048, "intermediate_size": 11008, "num_hidden_layers": 36, "num_attention_heads": 16,
+             "num_key_value_heads": 2, "max_position_embeddings": 128000, "rope_theta": 1000000.0,
+             "tie_word_embeddings": True, "vocab_size": 151936},
+    "vision": {"depth": 32, "hidden_size": 1280, "intermediate_size": 3420, "num_heads": 16, "out_hidden_size": 2048,
+               "fullatt_block_indexes": [7, 15, 23, 31]},
+}
+
+
+def sync(device: str) -> None:
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+def median_seconds(fn, device: str, repeats: int) -> list[float]:
+    times = []
+    for _ in range(repeats):
+        sync(device)
+        start = time.perf_counter()
+        fn()
+        sync(device)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def compare(ours, theirs, device: str, repeats: int) -> dict:
+    """Median seconds of both sides, measured interleaved (so load or clock changes hit both alike)."""
+    for _ in range(3):
+        ours(), theirs()
+    t_ours, t_theirs = [], []
+    for _ in range(repeats):
+        t_ours += median_seconds(ours, device, 1)
+        t_theirs += median_seconds(theirs, device, 1)
+    a, b = statistics.median(t_ours), statistics.median(t_theirs)
+    return {"ratio": a / b, "ours_ms": a * 1e3, "verl_ms": b * 1e3, "target": TARGET, "ok": a / b <= TARGET}
+
+
+def tensors(rows: int, length: int, device: str, dtype: torch.dtype) -> dict:
+    gen = torch.Generator().manual_seed(0)
+    old = -torch.rand(rows, length, generator=gen) * 5
+    rewards = torch.zeros(rows, length)
+    rewards[:, -1] = (torch.rand(rows, generator=gen) > 0.3).float()
+    data = {
+        "old": old,
+        "log_prob": old + torch.randn(rows, length, generator=gen) * 0.5,
+        "adv": torch.randn(rows, length, generator=gen),
+        "rewards": rewards,
+    }
+    out = {key: value.to(device=device, dtype=dtype) for key, value in data.items()}
+    out["mask"] = torch.ones(rows, length, device=device)
+    return out
+
+
+def loss_step(loss_mode: str, data: dict):
+    """One forward+backward of a registered policy loss on fresh leaf log-probs."""
+    cfg = {
+        "_target_": "verl.workers.config.ActorConfig", "strategy": "fsdp2", "ppo_mini_batch_size": 4,
+        "ppo_micro_batch_size_per_gpu": 4, "rollout_n": 1,
+        "policy_loss": {"_target_": "r1_reward.algos.pre_clip.PreClipPolicyLossConfig", "loss_mode": loss_mode},
+    }
+    config, loss_fn = omega_conf_to_dataclass(OmegaConf.create(cfg)), get_policy_loss_fn(loss_mode)
+
+    def run():
+        log_prob = data["log_prob"].detach().requires_grad_(True)
+        loss, _ = loss_fn(data["old"], log_prob, data["adv"], data["mask"], config=config)
+        loss.backward()
+
+    return run
+
+
+def estimator_step(name: str, data: dict):
+    config = OmegaConf.create({"gamma": 1.0, "adv_filter_threshold": 3.0, "adv_norm_scope": "batch"})
+    fn, index = get_adv_estimator_fn(name), np.arange(data["rewards"].shape[0])
+    return lambda: fn(token_level_rewards=data["rewards"], response_mask=data["mask"], config=config, index=index)
+
+
+def algos(device: str, shapes: list[tuple[int, int]], repeats: int) -> list[dict]:
+    """Part (a): both ratios at every shape, in bf16."""
+    results = []
+    for rows, length in shapes:
+        data = tensors(rows, length, device, torch.bfloat16)
+        loss = compare(loss_step("stable_reinforce", data), loss_step("vanilla", data), device, repeats)
+        loss["tokens_per_s"] = rows * length / (loss["ours_ms"] / 1e3)
+        estimator = compare(
+            estimator_step("stable_reinforce", data), estimator_step("reinforce_plus_plus", data), device, repeats
+        )
+        results.append({"shape": [rows, length], "loss_vs_vanilla": loss, "estimator_vs_reinforce_pp": estimator})
+        print(f"({rows} x {length}) loss {loss['ratio']:.3f}  estimator {estimator['ratio']:.3f}  "
+              f"{loss['tokens_per_s']:.3g} tokens/s (loss fwd+bwd)", flush=True)
+    return results
+
+
+def judge_checkpoint(folder: Path, full_shape: bool) -> Path:
+    """The tiny Qwen2.5-VL checkpoint (tokenizer, processor), re-initialised at 3B shape on the GPU when asked."""
+    from transformers import AutoConfig, Qwen2_5_VLForConditionalGeneration
+
+    from r1_reward.cpu import tiny_model
+
+    path = tiny_model.build(folder)["vl"]
+    if full_shape:
+        config = AutoConfig.from_pretrained(path)
+        for key, value in QWEN25_VL_3B["text"].items():
+            setattr(config.text_config, key, value)
+        for key, value in QWEN25_VL_3B["vision"].items():
+            setattr(config.vision_config, key, value)
+        config.text_config.head_dim = 128
+        config.text_config.layer_types = ["full_attention"] * config.text_config.num_hidden_layers
+        # M-RoPE sections sum to head_dim / 2, as in the 3B config.
+        config.text_config.rope_parameters.update(rope_theta=1000000.0, mrope_section=[16, 24, 24])
+        torch.set_default_dtype(torch.bfloat16)
+        with torch.device("cuda"):
+            model = Qwen2_5_VLForConditionalGeneration(config)
+        torch.set_default_dtype(torch.float32)
+        model.save_pretrained(path)
+        del model
+    return path
+
+
+def judge(device: str, full_shape: bool, items: int, max_new_tokens: int) -> dict:
+    """Part (b): samples/s of the transformers judge for k = 1 and k = 5 (model loading not timed)."""
+    from r1_reward.data import toy
+    from r1_reward.evaluate import load_benchmark, presentations
+    from r1_reward.evaluate.models.hf import TransformersJudge
+
+    with tempfile.TemporaryDirectory() as tmp:
+        model = judge_checkpoint(Path(tmp) / "model", full_shape)
+        data = toy.write(Path(tmp) / "toy", n_train=2, n_test=items)["test"]
+        batch = presentations(load_benchmark("toy", data), "both")
+        model_judge = TransformersJudge(model, temperature=1.0, max_new_tokens=max_new_tokens, device=device)
+        params = sum(p.numel() for p in model_judge.model.parameters())
+        model_judge.judge(batch[:2], 1)  # warm-up
+        result = {"params": params, "presentations": len(batch), "max_new_tokens": max_new_tokens}
+        for k in (1, 5):
+            seconds = min(median_seconds(lambda k=k: model_judge.judge(batch, k), device, 2))
+            result[f"k{k}_samples_per_s"] = len(batch) * k / seconds
+        result["k5_over_k1_time"] = result["k1_samples_per_s"] * 5 / result["k5_samples_per_s"]
+        model_judge.close()
+    print(f"judge ({params / 1e9:.3g}B params): k=1 {result['k1_samples_per_s']:.3g} samples/s, "
+          f"k=5 {result['k5_samples_per_s']:.3g} samples/s", flush=True)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dry-run", action="store_true", help="tiny shapes on CPU (checks the script, no figures)")
+    parser.add_argument("--out", type=Path, required=True, help="JSON file for the figures")
+    parser.add_argument("--repeats", type=int, default=None, help="timed rounds per side (default 20; dry run 3)")
+    args = parser.parse_args(argv)
+    device = "cpu" if args.dry_run else "cuda"
+    if device == "cuda" and not torch.cuda.is_available():
+        print("No CUDA device: run on a GPU machine, or pass --dry-run for the CPU check.", file=sys.stderr)
+        return 2
+    repeats = args.repeats or (3 if args.dry_run else 20)
+    started = time.perf_counter()
+    report = {
+        "dry_run": args.dry_run,
+        "device": torch.cuda.get_device_name() if device == "cuda" else "cpu",
+        "torch": torch.__version__,
+        "algos": algos(device, SHAPES["dry" if args.dry_run else "gpu"], repeats),
+        "judge": judge(device, not args.dry_run, *((2, 8) if args.dry_run else (16, 64))),
+        "engine_update": "not run: verl 0.9.1 builds its engine in Ray workers; no Ray-free single-GPU path written",
+    }
+    report["seconds"] = time.perf_counter() - started
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2))
+    print(f"wrote {args.out} ({report['seconds']:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
