@@ -57,9 +57,9 @@ def load_policy(path: str | Path) -> Policy:
     """A local checkpoint (model + processor), loaded offline."""
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
-    from r1_reward.cpu import no_torchvision
+    from r1_reward import qwen_vl
 
-    no_torchvision.enable()
+    qwen_vl.enable()
     processor = AutoProcessor.from_pretrained(path, local_files_only=True)
     processor.tokenizer.padding_side = "left"
     return Policy(AutoModelForImageTextToText.from_pretrained(path, local_files_only=True), processor)

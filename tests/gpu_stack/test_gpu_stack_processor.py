@@ -1,5 +1,5 @@
 """Our data -> verl dataset round trip gives the same image tokens with the real torchvision Qwen2.5-VL processor
-as with the CPU path's processor (PIL image processor + images-only video processor, r1_reward/cpu/no_torchvision)."""
+as with the CPU path's processor (PIL image processor + images-only video processor, r1_reward/qwen_vl.py)."""
 
 import asyncio
 import json
