@@ -158,13 +158,13 @@ def judge(device: str, full_shape: bool, items: int, max_new_tokens: int) -> dic
     """Part (b): samples/s of the transformers judge for k = 1 and k = 5 (model loading not timed)."""
     from r1_reward.data import toy
     from r1_reward.evaluate import load_benchmark, presentations
-    from r1_reward.evaluate.models.hf import TransformersJudge
+    from r1_reward.evaluate.models.hf import TransformersModel
 
     with tempfile.TemporaryDirectory() as tmp:
         model = judge_checkpoint(Path(tmp) / "model", full_shape)
         data = toy.write(Path(tmp) / "toy", n_train=2, n_test=items)["test"]
         batch = presentations(load_benchmark("toy", data), "both")
-        model_judge = TransformersJudge(model, temperature=1.0, max_new_tokens=max_new_tokens, device=device)
+        model_judge = TransformersModel(model, temperature=1.0, max_new_tokens=max_new_tokens, device=device)
         params = sum(p.numel() for p in model_judge.model.parameters())
         model_judge.judge(batch[:2], 1)  # warm-up
         result = {"params": params, "presentations": len(batch), "max_new_tokens": max_new_tokens}
