@@ -114,14 +114,17 @@ def key_word(response: str) -> str:
 def cold_start_target(pair: ToyPair) -> str:
     """A short correct reasoning and answer in the R1-Reward output format.
 
-    The reasoning is a chain of steps each easy for a tiny model: name what the image shows (the asked-about word
-    first), copy the key word of each response, then pick the response whose word matches the image's.
+    Three short steps, each easy for a tiny model, with the decision made at one token: name what the image shows
+    (the asked-about word), name the response that says it (the deciding comparison: the digit), then conclude with
+    that response as a preference statement the rule judge reads, and answer with the same digit:
+    ``The image shows red. Response 2 says red. Response 2 is better.`` Longer chains (copying both responses' words,
+    or a yes/no per response) left a 198k-parameter model unparseable after 300 SFT steps (README "CPU").
     """
     shown = {"colour": 1, "shape": 2, "count": 0}[pair.kind]
     seen = pair.description.split()[shown].rstrip("s") if pair.kind == "shape" else pair.description.split()[shown]
+    right = pair.answer1 if pair.label == "1" else pair.answer2
     reasoning = (
-        f"The image shows {seen}. Response 1 says {key_word(pair.answer1)}. "
-        f"Response 2 says {key_word(pair.answer2)}. Response {pair.label} matches."
+        f"The image shows {seen}. Response {pair.label} says {key_word(right)}. Response {pair.label} is better."
     )
     return f"<think>{reasoning}</think><answer>{pair.label}</answer>"
 

@@ -71,19 +71,27 @@ def test_written_parquet_has_verl_rl_and_sft_schema(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("kind", "description", "answer1", "answer2", "label", "seen", "word1", "word2"),
+    ("kind", "description", "answer1", "answer2", "label", "seen"),
     [
-        ("colour", "one red circle", "The shape is blue.", "The shape is red.", "2", "red", "blue", "red"),
-        ("shape", "one green square", "It is a square.", "It is a circle.", "1", "square", "square", "circle"),
-        ("count", "three blue circles", "There are four.", "There are three.", "2", "three", "four", "three"),
+        ("colour", "one red circle", "The shape is blue.", "The shape is red.", "2", "red"),
+        ("shape", "one green square", "It is a square.", "It is a circle.", "1", "square"),
+        ("count", "three blue circles", "There are four.", "There are three.", "2", "three"),
     ],
 )
-def test_cold_start_target_names_the_image_word_both_responses_and_the_match(
-    kind, description, answer1, answer2, label, seen, word1, word2
+def test_cold_start_target_names_the_image_word_and_the_response_that_says_it(
+    kind, description, answer1, answer2, label, seen
 ):
     pair = toy.ToyPair(kind, "?", answer1, answer2, label, description, b"")
     expected = (
-        f"<think>The image shows {seen}. Response 1 says {word1}. Response 2 says {word2}. "
-        f"Response {label} matches.</think><answer>{label}</answer>"
+        f"<think>The image shows {seen}. Response {label} says {seen}. "
+        f"Response {label} is better.</think><answer>{label}</answer>"
     )
     assert toy.cold_start_target(pair) == expected
+
+
+def test_cold_start_conclusion_is_read_by_the_rule_judge_as_the_answer():
+    from r1_reward.judge.rule import stated_conclusion
+
+    for pair in toy.generate(8, seed=5, kinds=("colour",)):
+        target = toy.cold_start_target(pair)
+        assert stated_conclusion(target[len("<think>") : target.index("</think>")]) == pair.label
