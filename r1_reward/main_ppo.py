@@ -55,11 +55,11 @@ def run(config: DictConfig) -> None:
     OmegaConf.resolve(config)
     export_plugins(config)
     validate_reward_config(config)
+    probe_judge(config)
     validate_filter_config(config)
     validate(config)
-    preflight.check(config)
     check_cluster(config)
-    probe_judge(config)  # last: the one check that sends a request
+    preflight.check(config)
     from verl.trainer.main_ppo import TaskRunnerV1, run_ppo
 
     from r1_reward import quiet

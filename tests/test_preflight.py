@@ -17,6 +17,7 @@ def test_a_missing_train_file_stops_run_before_ray_naming_the_setting_and_the_fi
     (tmp_path / "val.parquet").write_bytes(b"")
     config = config_with(tmp_path, str(tmp_path / "nope.parquet"), str(tmp_path / "val.parquet"))
     monkeypatch.setattr(main_ppo, "validate", lambda _: None)  # verl's own checks are not the point here
+    monkeypatch.setattr(main_ppo, "check_cluster", lambda _: None)  # nor the GPU count (this machine has none)
     monkeypatch.setattr("verl.trainer.main_ppo.run_ppo", lambda *a, **k: pytest.fail("Ray must not be reached"))
     with pytest.raises(FileNotFoundError) as error:
         main_ppo.run(config)
