@@ -85,10 +85,10 @@ def test_step_budget_fails_the_remaining_checks_in_time() -> None:
 def test_step_budget_restarts_with_the_next_step() -> None:
     async def two_steps() -> list[list[dict]]:
         server = LoopbackJudgeServer(Behaviour("ok", latency_s=3.0))
-        judge = endpoint_judge(await server.start(), step_budget_s=5.5)
+        judge = endpoint_judge(await server.start(), step_budget_s=5.5, timeout_s=10.0)
         try:
             steps = []
-            # each step alone fits its 5.5 s budget (2.5 s of slack for a loaded CI machine); together they would not
+            # each step alone fits its 5.5 s budget (2.5 s of slack on a loaded machine); together they would not
             for step in range(2):
                 texts = [t.replace("Case", f"Step {step} case") for t in TEXTS]
                 steps.append(await score_outputs(texts, ["1"] * len(texts), judge, RewardWeights(), "zero"))
