@@ -87,9 +87,11 @@ def endpoint_missing() -> str:
     )
 
 
-def resolve_env(cfg: Mapping[str, Any], env: Mapping[str, str] = os.environ) -> JudgeConfig:
+def resolve_env(cfg: Mapping[str, Any], env: Mapping[str, str] | None = None) -> JudgeConfig:
     """The driver's one read of the judge env vars: config values win, then ``R1_JUDGE_BASE_URL`` /
-    ``R1_JUDGE_MODEL``; an endpoint judge without both is an error naming the fix."""
+    ``R1_JUDGE_MODEL``; an endpoint judge without both is an error naming the fix. ``env`` defaults to the
+    process environment as it is at the call (not as it was at import)."""
+    env = os.environ if env is None else env
     config = JudgeConfig.from_config(cfg)
     if config.backend != "endpoint":
         return config
