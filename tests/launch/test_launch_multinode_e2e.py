@@ -92,6 +92,9 @@ OVERRIDES = [
     # 1 step: a second step across two training nodes fails inside verl (README "Running on a cluster").
     "trainer.total_training_steps=1",
     "trainer.experiment_name=slurm",
+    # Both launches share the run folder (hydra.run.dir below): the ray_job run must train, not resume the
+    # checkpoint the train.sh run saved at its last step.
+    "trainer.resume_mode=disable",
     # The batch of 8 is split over 2 training ranks: 4 per rank.
     "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=4",
     "actor_rollout_ref.ref.log_prob_micro_batch_size_per_gpu=4",
@@ -251,8 +254,11 @@ def check_placement_and_plugins(state: dict, launcher: str) -> None:
     ip_of = {node["node_id"]: node["node_ip"] for node in state["nodes"]}
     alive = {node["node_ip"]: node["gpus"] for node in state["nodes"] if node["state"] == "ALIVE"}
     assert alive == {"127.0.0.2": 1.0, "127.0.0.3": 1.0, "127.0.0.4": 1.0}
-    job_id = max(actor["job_id"] for actor in state["actors"] if actor["class_name"] == "TaskRunnerV1")
-    actors = [actor for actor in state["actors"] if actor["job_id"] == job_id]
+    # verl's TaskRunnerV1, or r1_reward.quiet's subclass of it (the default, quiet start-up)
+    runners = ("TaskRunnerV1", "_QuietTaskRunner")
+    job_id = max(actor["job_id"] for actor in state["actors"] if actor["class_name"] in runners)
+    # actors Ray never placed (no node: the job ended before it scheduled them) ran nowhere
+    actors = [actor for actor in state["actors"] if actor["job_id"] == job_id and actor["node_id"] in ip_of]
     where: dict[str, list[str]] = {}
     for actor in actors:
         key = actor["class_name"].rsplit(".", 1)[-1] + ("[judge]" if "reward" in (actor["name"] or "") else "")
