@@ -52,7 +52,9 @@ def test_run_is_quiet_unless_verbose(verbose, runner, monkeypatch, tmp_path):
     seen = {}
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(main_ppo, "validate", lambda _: None)
+    monkeypatch.setattr(main_ppo, "probe_judge", lambda _: None)
     monkeypatch.setattr(main_ppo.preflight, "check", lambda _: None)
+    monkeypatch.setattr(main_ppo, "check_cluster", lambda _: None)  # nor the GPU count (this machine has none)
     monkeypatch.setattr("verl.trainer.main_ppo.run_ppo", lambda config, task_runner_class: seen.update(
         runner=task_runner_class, env=dict(config.ray_kwargs.ray_init.runtime_env.env_vars)))  # fmt: skip
     main_ppo.run(compose_config("+experiment=stable_reinforce", f"r1_reward.verbose={verbose}"))

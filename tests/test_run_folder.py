@@ -20,7 +20,9 @@ def started(monkeypatch, tmp_path):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(main_ppo, "validate", lambda _: None)
+    monkeypatch.setattr(main_ppo, "probe_judge", lambda _: None)
     monkeypatch.setattr(main_ppo.preflight, "check", lambda _: None)
+    monkeypatch.setattr(main_ppo, "check_cluster", lambda _: None)  # nor the GPU count (this machine has none)
     monkeypatch.setattr("verl.trainer.main_ppo.run_ppo", lambda config, task_runner_class: seen.update(config=config))
 
     def start(*overrides: str):
