@@ -1,5 +1,7 @@
 """Streaming readers for source files: JSONL and parquet row by row, JSON arrays whole.
 
+The one reader of row files: ``convert`` quarantines a bad record, ``evaluate`` stops at it.
+
 Each record comes with its 1-based position in the file and a printable copy for the quarantine file, and a
 record that cannot be read (bad UTF-8, bad JSON, not an object) comes back with an error instead of raising,
 so the converter can quarantine it and carry on.
@@ -61,13 +63,16 @@ def read_jsonl(path: Path) -> Iterator[SourceRecord]:
 
 
 def read_json(path: Path) -> Iterator[SourceRecord]:
-    """A JSON array of objects (loaded whole: convert big sets to JSONL or parquet to stream them)."""
+    """A JSON array of objects, or ``{"data": [...]}`` (loaded whole: convert big sets to JSONL or parquet)."""
     try:
         rows = json.loads(path.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"{path} is not a UTF-8 JSON array ({error}): fix it or convert it to JSONL") from error
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path}: not UTF-8 (bad byte at offset {error.start}): re-encode it as UTF-8") from error
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}:{error.lineno}: invalid JSON ({error.msg} at column {error.colno})") from error
+    rows = rows.get("data") if isinstance(rows, dict) else rows
     if not isinstance(rows, list):
-        raise ValueError(f"{path} holds a JSON {type(rows).__name__}, expected an array of rows")
+        raise ValueError(f'{path}: expected a JSON array of rows (or {{"data": [...]}})')
     for index, row in enumerate(rows, start=1):
         if isinstance(row, dict):
             yield SourceRecord(index, printable(row), row)
@@ -77,7 +82,11 @@ def read_json(path: Path) -> Iterator[SourceRecord]:
 
 def read_parquet(path: Path, batch_size: int = 256) -> Iterator[SourceRecord]:
     index = 0
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_size):
+    try:
+        batches = pq.ParquetFile(path).iter_batches(batch_size=batch_size)
+    except Exception as error:  # pyarrow raises several types for a damaged file
+        raise ValueError(f"{path}: not a readable parquet file ({type(error).__name__}: {error})") from error
+    for batch in batches:
         for row in batch.to_pylist():
             index += 1
             yield SourceRecord(index, printable(row), row)

@@ -10,11 +10,11 @@ Only media *paths* are kept; judges that need pixels open them later (see ``mode
 parsed stops the load with an ``InputError`` naming the file and its line (jsonl) or row (json, parquet).
 """
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from r1_reward.data.sources import read_records
 from r1_reward.evaluate.items import BenchItem, InputError, stable_keys
 
 BENCHMARKS: tuple[str, ...] = ("vl_rewardbench", "mm_rlhf", "multimodal_rewardbench", "toy")
@@ -72,38 +72,17 @@ def located_rows(path: str | Path) -> list[tuple[str, Any]]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"benchmark file {path} does not exist: pass --data with the benchmark's jsonl/json")
-    if path.suffix == ".parquet":
-        import pandas as pd
-
-        try:
-            rows = pd.read_parquet(path).to_dict(orient="records")
-        except Exception as error:  # pyarrow raises several types for a damaged file
-            raise InputError(f"{path}: not a readable parquet file ({type(error).__name__}: {error})") from error
-        return [(f"{path} row {n}", row) for n, row in enumerate(rows, 1)]
+    separator = ":" if path.suffix == ".jsonl" else " row "
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise InputError(f"{path}: not UTF-8 (bad byte at offset {error.start}): re-encode it as UTF-8") from error
-    if path.suffix == ".json":
-        return [(f"{path} row {n}", row) for n, row in enumerate(_json_rows(path, text), 1)]
-    return [(f"{path}:{n}", _json_line(path, n, line)) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
-
-
-def _json_line(path: Path, number: int, line: str) -> Any:
-    try:
-        return json.loads(line)
-    except json.JSONDecodeError as error:
-        raise InputError(f"{path}:{number}: invalid JSON ({error.msg} at column {error.colno})") from error
-
-
-def _json_rows(path: Path, text: str) -> list[Any]:
-    try:
-        rows = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(f"{path}:{error.lineno}: invalid JSON ({error.msg} at column {error.colno})") from error
-    rows = rows.get("data") if isinstance(rows, dict) else rows
-    if not isinstance(rows, list):
-        raise InputError(f"{path}: expected a JSON list of rows (or {{\"data\": [...]}})")
+        records = list(read_records(path))
+    except ValueError as error:  # unreadable as a whole: bad suffix, a damaged JSON array or parquet file
+        raise InputError(str(error)) from error
+    rows = []
+    for record in records:
+        where = f"{path}{separator}{record.line}"
+        if record.error is not None:
+            raise InputError(f"{where}: {record.error}")
+        rows.append((where, record.record))
     return rows
 
 

@@ -46,6 +46,32 @@ def test_vl_authors_jsonl_and_hf_rows_give_same_item(tmp_path):
     assert (h.chosen, h.rejected, h.media, h.extra) == (a.chosen, a.rejected, a.media, {"category_paper": "general"})
 
 
+def test_hf_rows_load_the_same_from_jsonl_json_and_parquet(tmp_path):
+    # One reader (r1_reward.data.sources) serves convert and evaluate: parquet list columns and {"data": [...]}.
+    import pandas as pd
+
+    rows = [{"id": f"RLAIF-V-{i}", "query": "q?", "response": ["bad", f"good{i}"], "human_ranking": [1, 0],
+             "image": {"path": f"vl/img/{i}.jpg", "bytes": None}} for i in range(3)]  # fmt: skip
+    pd.DataFrame(rows).to_parquet(tmp_path / "h.parquet")
+    (tmp_path / "h.json").write_text(json.dumps({"data": rows}))
+    _jsonl(tmp_path / "h.jsonl", rows)
+    loaded = [load_benchmark("vl_rewardbench", tmp_path / name) for name in ("h.jsonl", "h.json", "h.parquet")]
+    assert loaded[0] == loaded[1] == loaded[2]
+    assert [item.chosen for item in loaded[2]] == ["good0", "good1", "good2"]
+
+
+def test_unreadable_files_name_the_file(tmp_path):
+    (tmp_path / "b.parquet").write_bytes(b"PAR1 not really")
+    with pytest.raises(InputError, match=r"b\.parquet: not a readable parquet file"):
+        load_benchmark("vl_rewardbench", tmp_path / "b.parquet")
+    (tmp_path / "b.jsonl").write_bytes(b'{"id": "a"}\n\xff\xfe\n')
+    with pytest.raises(InputError, match=r"b\.jsonl:2: non-UTF-8"):
+        load_benchmark("vl_rewardbench", tmp_path / "b.jsonl")
+    (tmp_path / "b.csv").write_text("id\n")
+    with pytest.raises(InputError, match=r"unsupported source file .*b\.csv"):
+        load_benchmark("vl_rewardbench", tmp_path / "b.csv")
+
+
 def test_mm_rlhf_category_from_media_path_and_video_folders(tmp_path):
     rows = [
         {"id": "x", "prompt": "p", "chosen": "c", "rejected": "r", "image": "mcq/1.png"},
