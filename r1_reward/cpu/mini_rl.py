@@ -25,14 +25,13 @@ import torch
 from PIL import Image
 from verl.trainer.ppo.core_algos import get_adv_estimator_fn, get_policy_loss_fn
 
+from r1_reward import qwen_vl
 from r1_reward.algos.adv_filter import pop_filter_metrics
 from r1_reward.data.toy import ToyPair
 from r1_reward.judge.rule import RuleJudge
 from r1_reward.prompt import build_prompt
 from r1_reward.reward.formula import RewardWeights
 from r1_reward.reward.scoring import score_outputs
-
-VISION_PLACEHOLDERS = ("<|vision_start|>", "<|vision_end|>", "<|vision_pad|>", "<|image_pad|>", "<|video_pad|>")
 
 
 @dataclass
@@ -45,7 +44,7 @@ class Policy:
     @property
     def suppress(self) -> list[int]:
         vocab = self.processor.tokenizer.get_vocab()
-        return [vocab[t] for t in VISION_PLACEHOLDERS if t in vocab]
+        return [vocab[t] for t in qwen_vl.VISION_PLACEHOLDERS if t in vocab]
 
     @property
     def stop_ids(self) -> set[int]:
@@ -56,8 +55,6 @@ class Policy:
 def load_policy(path: str | Path) -> Policy:
     """A local checkpoint (model + processor), loaded offline."""
     from transformers import AutoModelForImageTextToText, AutoProcessor
-
-    from r1_reward import qwen_vl
 
     qwen_vl.enable()
     processor = AutoProcessor.from_pretrained(path, local_files_only=True)
