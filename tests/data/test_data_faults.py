@@ -5,12 +5,9 @@ not decode, a truncated JPEG, too many pixels, an aspect ratio Qwen2.5-VL refuse
 an input lacking a required column (the run fails naming the field) and a crash mid-run (the previous outputs stay).
 """
 
-import io
+import importlib.util
 import json
-import random
-import struct
 import sys
-import zlib
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -21,67 +18,19 @@ from r1_reward.data import Source, convert
 from r1_reward.data.__main__ import main
 from r1_reward.data.limits import RowLimits
 
-
-def png_with_broken_data(size: int = 16) -> bytes:
-    """A PNG whose chunk CRCs are all right (so ``verify()`` passes) but whose pixel data is not zlib."""
-    good = io.BytesIO()
-    Image.new("RGB", (size, size), (9, 9, 9)).save(good, format="PNG")
-    data = good.getvalue()
-    start = data.index(b"IDAT") - 4
-    length = struct.unpack(">I", data[start : start + 4])[0]
-    garbage = random.Random(0).randbytes(length)
-    chunk = struct.pack(">I", length) + b"IDAT" + garbage + struct.pack(">I", zlib.crc32(b"IDAT" + garbage))
-    return data[:start] + chunk + data[start + 12 + length :]
-
-
-def truncated_jpeg() -> bytes:
-    buffer = io.BytesIO()
-    Image.frombytes("RGB", (64, 64), random.Random(1).randbytes(64 * 64 * 3)).save(buffer, format="JPEG")
-    return buffer.getvalue()[: len(buffer.getvalue()) * 6 // 10]
-
-
-def encoded(size: tuple[int, int], mode: str = "RGB") -> bytes:
-    buffer = io.BytesIO()
-    Image.new(mode, size).save(buffer, format="PNG")
-    return buffer.getvalue()
+# The planted cases are the data fault table's own (benchmarks/fault_matrix_data.py), so the table and these tests
+# exercise the same bad files.
+_spec = importlib.util.spec_from_file_location(
+    "fault_matrix_data", Path(__file__).resolve().parents[2] / "benchmarks" / "fault_matrix_data.py"
+)
+fault_matrix_data = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fault_matrix_data)
+CASES = [(case, kind) for case, (_, kind) in fault_matrix_data.IMAGE_CASES.items()]
 
 
 def plant(root: Path, case: str) -> str:
     """Put the case's file under ``root``; return the image reference a row gives."""
-    if case == "nul byte":
-        return "red\x00.png"
-    if case == "300-byte name":
-        return "x" * 296 + ".png"
-    if case == "symlink loop":
-        (root / "loop_a.png").symlink_to("loop_b.png")
-        (root / "loop_b.png").symlink_to("loop_a.png")
-        return "loop_a.png"
-    files = {
-        "undecodable png": png_with_broken_data,
-        "truncated jpeg": truncated_jpeg,
-        "12000x12000": lambda: encoded((12000, 12000), "1"),
-        "300:1": lambda: encoded((3000, 10)),
-    }
-    if case == "200 MB file":
-        with (root / "huge.png").open("wb") as handle:  # a real PNG followed by a 200 MB sparse tail
-            handle.write(encoded((8, 8)))
-            handle.truncate(200 * 2**20)
-        return "huge.png"
-    (root / "planted.img").write_bytes(files[case]())
-    return "planted.img"
-
-
-# (case, reason kind)
-CASES = [
-    ("nul byte", "bad image path"),
-    ("300-byte name", "bad image path"),
-    ("symlink loop", "bad image path"),
-    ("undecodable png", "corrupt image"),
-    ("truncated jpeg", "corrupt image"),
-    ("12000x12000", "image too large"),
-    ("300:1", "extreme aspect ratio"),
-    ("200 MB file", "image file too large"),
-]
+    return fault_matrix_data.IMAGE_CASES[case][0](root)
 
 
 @pytest.mark.parametrize(("case", "kind"), CASES, ids=[c[0] for c in CASES])
@@ -97,8 +46,10 @@ def test_planted_bad_image_is_quarantined_and_good_rows_kept(tmp_path, image_roo
 
 
 def test_caps_are_configurable(tmp_path, image_root, samples):
-    plant(image_root, "300:1")
-    rows = [samples.pairwise(image="planted.img"), samples.pairwise(question="Why? " * 4000)]  # 20,000 characters
+    rows = [
+        samples.pairwise(image=plant(image_root, "300:1")),
+        samples.pairwise(question="Why? " * 4000),
+    ]  # 20,000 characters
     source = samples.write_jsonl(tmp_path / "in.jsonl", rows)
     tight = convert([Source("pairwise", source)], tmp_path / "a.parquet", image_root, progress=False,
                     limits=RowLimits(max_text_chars=20_100))  # fmt: skip
@@ -111,7 +62,7 @@ def test_caps_are_configurable(tmp_path, image_root, samples):
 def test_decompression_bomb_warning_is_an_error(tmp_path, image_root, samples, monkeypatch):
     # Pillow warns above MAX_IMAGE_PIXELS and only raises above twice that; a warned image is rejected too
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
-    (image_root / "bomb.png").write_bytes(encoded((40, 40)))  # 1,600 pixels: warned, not raised by Pillow
+    (image_root / "bomb.png").write_bytes(fault_matrix_data.png((40, 40)))  # 1,600 pixels: warned, not raised by Pillow
     rows = [samples.pairwise(), samples.pairwise(image="bomb.png")]
     summary = convert([Source("pairwise", samples.write_jsonl(tmp_path / "in.jsonl", rows))], tmp_path / "o.parquet",
                       image_root, progress=False, limits=RowLimits(max_image_pixels=10**9))  # fmt: skip
