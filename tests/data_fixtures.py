@@ -21,6 +21,17 @@ def write_jsonl(path: Path, rows: list) -> Path:
     return path
 
 
+def converted(folder: Path, image_root: Path, rows: list) -> list[dict]:
+    """Pairwise ``rows`` written to ``folder/p.jsonl`` and converted to ``folder/rl.parquet``; its records."""
+    import pyarrow.parquet as pq
+
+    from r1_reward.data import Source, convert
+
+    source = write_jsonl(folder / "p.jsonl", rows)
+    convert([Source("pairwise", source)], folder / "rl.parquet", image_root, progress=False)
+    return pq.read_table(folder / "rl.parquet").to_pylist()
+
+
 @pytest.fixture
 def image_root(tmp_path: Path) -> Path:
     """A directory with red.png, blue.png and a corrupt broken.png."""
@@ -137,5 +148,6 @@ def samples() -> SimpleNamespace:
         povid=povid,
         wildvision=wildvision,
         write_jsonl=write_jsonl,
+        converted=converted,
         png_bytes=png_bytes,
     )

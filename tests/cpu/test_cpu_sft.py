@@ -7,11 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 from hydra_compose import CONF, compose_config
 
-from r1_reward.data import Source, convert
 from r1_reward.data.journal import Annotation, JournalWriter, row_key
 from r1_reward.data.sft import write_sft
 
@@ -52,14 +50,8 @@ def sft_parquet(tmp_path: Path, image_root: Path, samples) -> Path:
     rows = [
         samples.pairwise(id=f"p{i}", chosen=f"good answer {i}", image=("red.png", "blue.png")[i % 2]) for i in range(12)
     ]
-    convert(
-        [Source("pairwise", samples.write_jsonl(tmp_path / "p.jsonl", rows))],
-        tmp_path / "rl.parquet",
-        image_root,
-        progress=False,
-    )
     writer = JournalWriter(tmp_path / "j.jsonl")
-    for row, record in enumerate(pq.read_table(tmp_path / "rl.parquet").to_pylist()):
+    for row, record in enumerate(samples.converted(tmp_path, image_root, rows)):
         truth = record["reward_model"]["ground_truth"]
         reply = f"<think>response {truth} is right</think><answer>{truth}</answer>"
         writer.add(Annotation(row, 1, True, reply, [], row_key(record)))

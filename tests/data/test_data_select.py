@@ -5,7 +5,6 @@ from collections import Counter
 import pyarrow.parquet as pq
 import pytest
 
-from r1_reward.data import Source, convert
 from r1_reward.data.journal import Annotation, JournalWriter, row_key
 from r1_reward.data.select import select
 from r1_reward.prompt import build_prompt
@@ -15,14 +14,8 @@ from r1_reward.prompt import build_prompt
 def skewed(tmp_path, image_root, samples):
     """8 rows; the annotator found exactly the rows whose answer is 2 easy, so the hard ones are all answer 1."""
     rows = [samples.pairwise(id=f"p{i}", question=f"q{i}", chosen=f"good answer {i}") for i in range(8)]
-    convert(
-        [Source("pairwise", samples.write_jsonl(tmp_path / "p.jsonl", rows))],
-        tmp_path / "rl.parquet",
-        image_root,
-        progress=False,
-    )
     writer = JournalWriter(tmp_path / "j.jsonl")
-    for row, record in enumerate(pq.read_table(tmp_path / "rl.parquet").to_pylist()):
+    for row, record in enumerate(samples.converted(tmp_path, image_root, rows)):
         hard = record["reward_model"]["ground_truth"] == "1"
         reply = None if hard else "<think>x</think><answer>2</answer>"
         writer.add(Annotation(row, 3 if hard else 1, not hard, reply, [], row_key(record)))
