@@ -42,6 +42,15 @@ def judge_at(url: str, **kwargs) -> PairJudge:
     return PairJudge(settings, name="endpoint")
 
 
+async def judge_one_pair(server, url):
+    """One verdict on a text-only pair from a fresh endpoint judge."""
+    judge = judge_at(url)
+    try:
+        return await judge.judge(GroupPrompt("q"), ["a", "b"], Match(0, 1))
+    finally:
+        await judge.close()
+
+
 def test_request_carries_the_image_and_table_1_prompt():
     image = png("red")
 
@@ -63,29 +72,15 @@ def test_request_carries_the_image_and_table_1_prompt():
 
 
 def test_unparseable_and_failed_are_reported_not_scored():
-    async def body(server, url):
-        judge = judge_at(url)
-        try:
-            return await judge.judge(GroupPrompt("q"), ["a", "b"], Match(0, 1))
-        finally:
-            await judge.close()
-
-    unparseable, _ = run_with_server(PairBehaviour(fault="unparseable"), body)
-    failed, server = run_with_server(PairBehaviour(fault="http500"), body)
+    unparseable, _ = run_with_server(PairBehaviour(fault="unparseable"), judge_one_pair)
+    failed, server = run_with_server(PairBehaviour(fault="http500"), judge_one_pair)
     assert (unparseable.p_first, unparseable.status) == (None, "unparseable")
     assert (failed.p_first, failed.status) == (None, "failed") and server.requests == 2  # first try + 1 retry
 
 
 def test_refused_request_stops_naming_the_fix():
-    async def body(server, url):
-        judge = judge_at(url)
-        try:
-            return await judge.judge(GroupPrompt("q"), ["a", "b"], Match(0, 1))
-        finally:
-            await judge.close()
-
     with pytest.raises(JudgeError, match="r1_reward.judge.model"):
-        run_with_server(PairBehaviour(fault="http401"), body)
+        run_with_server(PairBehaviour(fault="http401"), judge_one_pair)
 
 
 def test_identical_pairs_share_one_request_and_concurrency_is_bounded():
