@@ -85,8 +85,8 @@ class LoopbackJudgeServer:
         self.inflight += 1
         self.max_inflight = max(self.max_inflight, self.inflight)
         try:
+            body = await request.json()  # before the service time: a client that gives up meanwhile has sent it all
             await asyncio.sleep(self.behaviour.latency_s)
-            body = await request.json()
             return self._reply(request, body["messages"][-1]["content"])
         finally:
             self.inflight -= 1
