@@ -53,12 +53,12 @@ def evaluate(model: Path, test_file: Path, out: Path, env: dict[str, str]) -> fl
     return 100.0 * result["overall_acc"]
 
 
-def cold_start(out: Path, steps: int, env: dict[str, str]) -> Path:
+def cold_start(out: Path, steps: int, lr: float, env: dict[str, str]) -> Path:
     """verl SFT on the toy cold-start data; returns the HF checkpoint it writes."""
     argv = [sys.executable, "-m", "r1_reward.cpu.sft_cpu", "+profile=cpu_tiny",
             f"data.train_files={out / 'data' / 'sft_train.parquet'}", f"model.path={out / 'model' / 'vl'}",
             f"trainer.total_training_steps={steps}", f"trainer.default_local_dir={out / 'sft'}",
-            "trainer.total_epochs=100", f"trainer.save_freq={steps}", "optim.lr=1e-3",
+            "trainer.total_epochs=100", f"trainer.save_freq={steps}", f"optim.lr={lr}",
             "data.train_batch_size=8", "data.micro_batch_size_per_gpu=8"]  # fmt: skip
     run_logged(namespaced(argv), out / "sft.log", env)
     return out / "sft" / f"global_step_{steps}" / "huggingface"
@@ -92,7 +92,8 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--train", type=int, default=512, help="toy training pairs (even)")
     parser.add_argument("--test", type=int, default=16, help="held-out toy pairs (even)")
     parser.add_argument("--kinds", default="colour", help=f"comma-separated toy question kinds from {toy.KINDS}")
-    parser.add_argument("--sft-steps", type=int, default=120, help="SFT optimizer steps (batch 8)")
+    parser.add_argument("--sft-steps", type=int, default=400, help="SFT optimizer steps (batch 8)")
+    parser.add_argument("--sft-lr", type=float, default=2e-3, help="SFT learning rate")
     parser.add_argument("--rl-steps", type=int, default=20, help="RL steps (batch 8)")
     parser.add_argument("--seed", type=int, default=0)
     return parser.parse_args()
@@ -144,7 +145,7 @@ def main() -> None:
     stages.run("build", lambda: (build(out / "model", args.seed), write_data()))
     base = out / "model" / "vl"
     accuracy["before SFT"] = stages.run("eval_base", lambda: evaluate(base, test_file, out / "eval/base.json", env))
-    sft_model = stages.run("sft", lambda: cold_start(out, args.sft_steps, env))
+    sft_model = stages.run("sft", lambda: cold_start(out, args.sft_steps, args.sft_lr, env))
     accuracy["after SFT"] = stages.run("eval_sft", lambda: evaluate(sft_model, test_file, out / "eval/sft.json", env))
     rl_model, curve = stages.run("rl", lambda: reinforce(out, sft_model, args.rl_steps, env))
     accuracy["after RL"] = stages.run("eval_rl", lambda: evaluate(rl_model, test_file, out / "eval/rl.json", env))
