@@ -1,4 +1,4 @@
-"""``python -m r1_reward.cpu.demo``: the whole R1-Reward pipeline on a CPU, end to end, in a few minutes.
+"""``python -m r1_reward.cpu.demo``: the whole R1-Reward pipeline on a CPU, end to end (about 16 minutes on 2 cores).
 
 1. build the tiny random Qwen2.5-VL (and Qwen2 judge) and the toy preference task (``r1_reward.cpu.tiny_model``,
    ``r1_reward.data.toy``);
