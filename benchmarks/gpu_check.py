@@ -16,7 +16,6 @@ Figures go to ``--out`` as JSON.
 import argparse
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -24,13 +23,10 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import numpy as np  # noqa: E402
+# The loss and estimator steps, their tensors and the interleaved timing are bench_algos's own (this folder is on
+# sys.path when the script runs); importing it registers the plug-ins.
+import bench_algos  # noqa: E402
 import torch  # noqa: E402
-from omegaconf import OmegaConf  # noqa: E402
-from verl.trainer.ppo.core_algos import get_adv_estimator_fn, get_policy_loss_fn  # noqa: E402
-from verl.utils.config import omega_conf_to_dataclass  # noqa: E402
-
-import r1_reward.register  # noqa: E402,F401  (registers the plug-ins)
 
 TARGET = 1.02
 # (rows, response tokens) per run.
@@ -45,82 +41,25 @@ QWEN25_VL_3B = {
 }
 
 
-def sync(device: str) -> None:
-    if device == "cuda":
-        torch.cuda.synchronize()
-
-
-def median_seconds(fn, device: str, repeats: int) -> list[float]:
-    times = []
-    for _ in range(repeats):
-        sync(device)
-        start = time.perf_counter()
-        fn()
-        sync(device)
-        times.append(time.perf_counter() - start)
-    return times
-
-
 def compare(ours, theirs, device: str, repeats: int) -> dict:
     """Median seconds of both sides, measured interleaved (so load or clock changes hit both alike)."""
-    for _ in range(3):
-        ours(), theirs()
-    t_ours, t_theirs = [], []
-    for _ in range(repeats):
-        t_ours += median_seconds(ours, device, 1)
-        t_theirs += median_seconds(theirs, device, 1)
-    a, b = statistics.median(t_ours), statistics.median(t_theirs)
-    return {"ratio": a / b, "ours_ms": a * 1e3, "verl_ms": b * 1e3, "target": TARGET, "ok": a / b <= TARGET}
-
-
-def tensors(rows: int, length: int, device: str, dtype: torch.dtype) -> dict:
-    gen = torch.Generator().manual_seed(0)
-    old = -torch.rand(rows, length, generator=gen) * 5
-    rewards = torch.zeros(rows, length)
-    rewards[:, -1] = (torch.rand(rows, generator=gen) > 0.3).float()
-    data = {
-        "old": old,
-        "log_prob": old + torch.randn(rows, length, generator=gen) * 0.5,
-        "adv": torch.randn(rows, length, generator=gen),
-        "rewards": rewards,
-    }
-    out = {key: value.to(device=device, dtype=dtype) for key, value in data.items()}
-    out["mask"] = torch.ones(rows, length, device=device)
-    return out
-
-
-def loss_step(loss_mode: str, data: dict):
-    """One forward+backward of a registered policy loss on fresh leaf log-probs."""
-    cfg = {
-        "_target_": "verl.workers.config.ActorConfig", "strategy": "fsdp2", "ppo_mini_batch_size": 4,
-        "ppo_micro_batch_size_per_gpu": 4, "rollout_n": 1,
-        "policy_loss": {"_target_": "r1_reward.algos.pre_clip.PreClipPolicyLossConfig", "loss_mode": loss_mode},
-    }
-    config, loss_fn = omega_conf_to_dataclass(OmegaConf.create(cfg)), get_policy_loss_fn(loss_mode)
-
-    def run():
-        log_prob = data["log_prob"].detach().requires_grad_(True)
-        loss, _ = loss_fn(data["old"], log_prob, data["adv"], data["mask"], config=config)
-        loss.backward()
-
-    return run
-
-
-def estimator_step(name: str, data: dict):
-    config = OmegaConf.create({"gamma": 1.0, "adv_filter_threshold": 3.0, "adv_norm_scope": "batch"})
-    fn, index = get_adv_estimator_fn(name), np.arange(data["rewards"].shape[0])
-    return lambda: fn(token_level_rewards=data["rewards"], response_mask=data["mask"], config=config, index=index)
+    r, ours_ms, verl_ms = bench_algos.ratio(ours, theirs, device, repeats)
+    return {"ratio": r, "ours_ms": ours_ms, "verl_ms": verl_ms, "target": TARGET, "ok": r <= TARGET}
 
 
 def algos(device: str, shapes: list[tuple[int, int]], repeats: int) -> list[dict]:
     """Part (a): both ratios at every shape, in bf16."""
     results = []
     for rows, length in shapes:
-        data = tensors(rows, length, device, torch.bfloat16)
-        loss = compare(loss_step("stable_reinforce", data), loss_step("vanilla", data), device, repeats)
+        data = bench_algos.make_tensors(device, torch.bfloat16, rows, length)
+        loss = compare(bench_algos.loss_step("stable_reinforce", data), bench_algos.loss_step("vanilla", data), device,
+                       repeats)  # fmt: skip
         loss["tokens_per_s"] = rows * length / (loss["ours_ms"] / 1e3)
         estimator = compare(
-            estimator_step("stable_reinforce", data), estimator_step("reinforce_plus_plus", data), device, repeats
+            bench_algos.estimator_step("stable_reinforce", data),
+            bench_algos.estimator_step("reinforce_plus_plus", data),
+            device,
+            repeats,
         )
         results.append({"shape": [rows, length], "loss_vs_vanilla": loss, "estimator_vs_reinforce_pp": estimator})
         print(f"({rows} x {length}) loss {loss['ratio']:.3f}  estimator {estimator['ratio']:.3f}  "
@@ -169,7 +108,7 @@ def judge(device: str, full_shape: bool, items: int, max_new_tokens: int) -> dic
         model_judge.judge(batch[:2], 1)  # warm-up
         result = {"params": params, "presentations": len(batch), "max_new_tokens": max_new_tokens}
         for k in (1, 5):
-            seconds = min(median_seconds(lambda k=k: model_judge.judge(batch, k), device, 2))
+            seconds = min(bench_algos.timed(lambda k=k: model_judge.judge(batch, k), device) for _ in range(2))
             result[f"k{k}_samples_per_s"] = len(batch) * k / seconds
         result["k5_over_k1_time"] = result["k1_samples_per_s"] * 5 / result["k5_samples_per_s"]
         model_judge.close()
