@@ -241,3 +241,23 @@ def test_tournament_hooks_group_scoring_relies_on():
         reward_loop.RewardLoopWorker.compute_score)
     assert "assemble_rm_scores" in vars(RewardManagerBase)
     assert hasattr(verl.DataProto, "select_idxs")
+
+
+def test_the_position_id_functions_our_fix_replaces():
+    """r1_reward/verl_glue/position_ids.py replaces verl's blind ``_ragged_idx = 2`` (verl issue #7899) wherever it
+    is bound, and relies on TransferQueue packing rows with ``as_nested_tensor`` (the layout it repairs)."""
+    from transfer_queue.storage.managers.simple_storage_manager import AsyncSimpleStorageManager
+    from transfer_queue.utils import serial_utils
+    from verl.utils import tensordict_utils
+
+    from r1_reward.verl_glue import position_ids
+
+    for name in position_ids.VERL_MODULES:
+        module = importlib.import_module(name)
+        assert callable(getattr(module, position_ids.VERL_FUNCTION)), f"{name}: r1_reward/verl_glue/position_ids.py"
+    verl_fix = inspect.getsource(tensordict_utils).split(f"def {position_ids.VERL_FUNCTION}")[1].split("\ndef ")[0]
+    assert '["position_ids"]._ragged_idx = 2' in verl_fix, "verl changed its fix: is #7899 fixed upstream?"
+    packing = "torch.nested.as_nested_tensor(values, layout=torch.jagged)"
+    where = "r1_reward/verl_glue/position_ids.py"
+    assert packing in inspect.getsource(AsyncSimpleStorageManager._pack_field_values), where
+    assert "as_nested_tensor(sub_tensors, layout=torch.jagged)" in inspect.getsource(serial_utils)
