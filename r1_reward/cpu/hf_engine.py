@@ -80,6 +80,10 @@ class HFEngine:
         images = [image for request in requests for image in request.images]
         if images:
             inputs.update(self.processor.image_processor(images=images, return_tensors="pt"))
+            # transformers 5's Qwen2.5-VL gives image tokens their M-RoPE positions only with this field; without it
+            # every token gets text positions and the rollout samples from another model than the actor trains.
+            token_types = self.processor.create_mm_token_type_ids(input_ids.tolist())
+            inputs["mm_token_type_ids"] = torch.tensor(token_types, dtype=torch.long)
         return inputs
 
     @torch.no_grad()
