@@ -59,6 +59,7 @@ test: lint
 
 lint:
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/shellcheck .ci/run $(shell git ls-files '*.sh')
 
 demo:

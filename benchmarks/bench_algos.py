@@ -62,8 +62,12 @@ def loss_step(loss_mode: str, tensors: dict):
 def estimator_step(name: str, tensors: dict):
     config = OmegaConf.create({"gamma": 1.0, "adv_filter_threshold": 3.0, "adv_norm_scope": "batch"})
     fn = get_adv_estimator_fn(name)
-    return lambda: fn(token_level_rewards=tensors["rewards"], response_mask=tensors["mask"], config=config,
-                      index=np.arange(tensors["rewards"].shape[0]))
+    return lambda: fn(
+        token_level_rewards=tensors["rewards"],
+        response_mask=tensors["mask"],
+        config=config,
+        index=np.arange(tensors["rewards"].shape[0]),
+    )
 
 
 def make_tensors(device: str, dtype: torch.dtype, rows: int = BATCH, length: int = LENGTH) -> dict:
@@ -104,15 +108,26 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     tensors = make_tensors(args.device, getattr(torch, args.dtype))
-    print(f"device={args.device} dtype={args.dtype} shape=({BATCH} x {LENGTH}) repeats={args.repeats} "
-          f"threads={torch.get_num_threads()}")
+    print(
+        f"device={args.device} dtype={args.dtype} shape=({BATCH} x {LENGTH}) repeats={args.repeats} "
+        f"threads={torch.get_num_threads()}"
+    )
     rows = [
-        ("loss fwd+bwd stable_reinforce / vanilla", 1.05,
-         ratio(loss_step("stable_reinforce", tensors), loss_step("vanilla", tensors),
-               args.device, args.repeats)),
-        ("estimator stable_reinforce / reinforce_plus_plus", 1.10,
-         ratio(estimator_step("stable_reinforce", tensors), estimator_step("reinforce_plus_plus", tensors),
-               args.device, args.repeats)),
+        (
+            "loss fwd+bwd stable_reinforce / vanilla",
+            1.05,
+            ratio(loss_step("stable_reinforce", tensors), loss_step("vanilla", tensors), args.device, args.repeats),
+        ),
+        (
+            "estimator stable_reinforce / reinforce_plus_plus",
+            1.10,
+            ratio(
+                estimator_step("stable_reinforce", tensors),
+                estimator_step("reinforce_plus_plus", tensors),
+                args.device,
+                args.repeats,
+            ),
+        ),
     ]
     for name, target, (r, ours_ms, theirs_ms) in rows:
         verdict = "ok" if r <= target else "OVER TARGET"

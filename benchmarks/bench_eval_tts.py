@@ -61,8 +61,10 @@ def main() -> None:
     for index, clock in enumerate(("wall", "cpu")):
         one, batched, serial = (times[name][index] for name in ("one", "batched", "serial"))
         print(f"[{clock}] k=1: {one:.2f} s | k=5 batched: {batched:.2f} s | k=5 as 5 passes: {serial:.2f} s")
-        print(f"[{clock}] ratio k=5 batched / k=1: {batched / one:.2f}x (target well under 5x); "
-              f"k=5 as 5 passes / k=1: {serial / one:.2f}x (reference)")
+        print(
+            f"[{clock}] ratio k=5 batched / k=1: {batched / one:.2f}x (target well under 5x); "
+            f"k=5 as 5 passes / k=1: {serial / one:.2f}x (reference)"
+        )
 
 
 if __name__ == "__main__":

@@ -59,10 +59,19 @@ def sequential(texts: list[str], base_url: str, weights: RewardWeights) -> list[
         result = float(parsed.answer == "1")
         consistency = 0.0
         if result and parsed.think is not None:
-            body = {"model": "judge", "max_tokens": 2, "temperature": 0.0, "messages": [
-                {"role": "user", "content": judge_prompt(JudgeRequest(parsed.think, parsed.answer), 4000)}]}
-            request = urllib.request.Request(base_url + "/chat/completions", data=json.dumps(body).encode(),
-                                             headers={"Content-Type": "application/json"})
+            body = {
+                "model": "judge",
+                "max_tokens": 2,
+                "temperature": 0.0,
+                "messages": [
+                    {"role": "user", "content": judge_prompt(JudgeRequest(parsed.think, parsed.answer), 4000)}
+                ],
+            }
+            request = urllib.request.Request(
+                base_url + "/chat/completions",
+                data=json.dumps(body).encode(),
+                headers={"Content-Type": "application/json"},
+            )
             with urllib.request.urlopen(request, timeout=30) as response:
                 reply = json.load(response)["choices"][0]["message"]["content"]
             consistency = float(parse_verdict(reply) is True)
@@ -104,13 +113,19 @@ def main() -> None:
     assert ours == baseline, "the two patterns must give identical rewards"
     ideal = math.ceil(len(texts) / args.concurrency) * args.latency_s
     speedup, vs_ideal = t_seq / t_ours, t_ours / ideal
-    print(f"rollouts {len(texts)}, judge calls {len(texts)}, latency {args.latency_s * 1000:.0f} ms, "
-          f"concurrency {args.concurrency}, mean reward {sum(ours) / len(ours):.3f}")
-    print(f"sequential {t_seq:.3f} s | ours {t_ours:.3f} s | speed-up {speedup:.1f}x (target >= {SPEEDUP_TARGET:.0f}x: "
-          f"{'PASS' if speedup >= SPEEDUP_TARGET else 'FAIL'})")
-    print(f"ideal ceil({len(texts)}/{args.concurrency}) x {args.latency_s:.3f} s = {ideal:.3f} s | ours / ideal "
-          f"{vs_ideal:.2f}x (target <= {IDEAL_TARGET}x: {'PASS' if vs_ideal <= IDEAL_TARGET else 'FAIL'}) | "
-          f"overhead {t_ours - ideal:.3f} s")
+    print(
+        f"rollouts {len(texts)}, judge calls {len(texts)}, latency {args.latency_s * 1000:.0f} ms, "
+        f"concurrency {args.concurrency}, mean reward {sum(ours) / len(ours):.3f}"
+    )
+    print(
+        f"sequential {t_seq:.3f} s | ours {t_ours:.3f} s | speed-up {speedup:.1f}x (target >= {SPEEDUP_TARGET:.0f}x: "
+        f"{'PASS' if speedup >= SPEEDUP_TARGET else 'FAIL'})"
+    )
+    print(
+        f"ideal ceil({len(texts)}/{args.concurrency}) x {args.latency_s:.3f} s = {ideal:.3f} s | ours / ideal "
+        f"{vs_ideal:.2f}x (target <= {IDEAL_TARGET}x: {'PASS' if vs_ideal <= IDEAL_TARGET else 'FAIL'}) | "
+        f"overhead {t_ours - ideal:.3f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -58,8 +58,15 @@ def start_server(latency_s: float) -> tuple[subprocess.Popen, str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "r1_reward.reward.loopback_pairwise", "--port", str(port),
-               "--latency-s", str(latency_s)]
+    command = [
+        sys.executable,
+        "-m",
+        "r1_reward.reward.loopback_pairwise",
+        "--port",
+        str(port),
+        "--latency-s",
+        str(latency_s),
+    ]
     server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     server.stdout.readline()  # "loopback pairwise judge at ..." once it listens
     return server, f"http://127.0.0.1:{port}/v1"
@@ -92,13 +99,17 @@ async def ours(mode: str, data: list, base_url: str, concurrency: int) -> tuple[
 def sequential_per_call(data: list, base_url: str, calls: int) -> float:
     """Seconds per call of the blocking pattern: one request at a time, a fresh connection each, over ``calls``."""
     judge = PairJudge(PairJudgeSettings(base_url=base_url, model="r1"), name="endpoint")
-    matches = [(group, responses, m) for group, responses in data for m in
-               (Match(i, j) for i in range(len(responses)) for j in range(len(responses)) if i != j)][:calls]
+    matches = [
+        (group, responses, m)
+        for group, responses in data
+        for m in (Match(i, j) for i in range(len(responses)) for j in range(len(responses)) if i != j)
+    ][:calls]
     started = time.perf_counter()
     for group, responses, match in tqdm(matches, desc="sequential one-call-at-a-time", leave=False, mininterval=2.0):
         body = json.dumps(judge.body(group, responses[match.first], responses[match.second])).encode()
-        request = urllib.request.Request(base_url + "/chat/completions", data=body,
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            base_url + "/chat/completions", data=body, headers={"Content-Type": "application/json"}
+        )
         with urllib.request.urlopen(request, timeout=30) as response:
             p_first_of(json.load(response))
     return (time.perf_counter() - started) / len(matches)
@@ -123,11 +134,15 @@ def main() -> None:
     server, base_url = start_server(args.latency_s)
     try:
         per_call = sequential_per_call(data, base_url, args.sequential_calls)
-        print(f"{args.prompts} prompts x {args.rollouts} rollouts, judge latency {args.latency_s * 1000:.0f} ms, "
-              f"concurrency {args.concurrency}; blocking baseline: {per_call * 1000:.0f} ms/call measured over "
-              f"{args.sequential_calls} calls, extrapolated to each mode's calls")
-        print(f"{'mode':<22} {'calls/group':>11} {'calls':>6} {'wall s':>7} {'ideal s':>7} {'wall/ideal':>10} "
-              f"{'blocking s':>10} {'speed-up':>8} {'CPU s client+judge':>18}")
+        print(
+            f"{args.prompts} prompts x {args.rollouts} rollouts, judge latency {args.latency_s * 1000:.0f} ms, "
+            f"concurrency {args.concurrency}; blocking baseline: {per_call * 1000:.0f} ms/call measured over "
+            f"{args.sequential_calls} calls, extrapolated to each mode's calls"
+        )
+        print(
+            f"{'mode':<22} {'calls/group':>11} {'calls':>6} {'wall s':>7} {'ideal s':>7} {'wall/ideal':>10} "
+            f"{'blocking s':>10} {'speed-up':>8} {'CPU s client+judge':>18}"
+        )
         client, judge = psutil.Process(), psutil.Process(server.pid)
         for mode in MODES:
             cpu_before = (cpu_seconds(client), cpu_seconds(judge))
@@ -138,8 +153,10 @@ def main() -> None:
                 check_round_robin(scores, data)
             ideal = math.ceil(calls / args.concurrency) * args.latency_s
             blocking = calls * per_call
-            print(f"{mode:<22} {calls_per_group(mode, args.rollouts):>11} {calls:>6} {wall:>7.2f} {ideal:>7.2f} "
-                  f"{wall / ideal:>9.2f}x {blocking:>10.0f} {blocking / wall:>7.0f}x {cpu[0]:>9.1f}+{cpu[1]:<8.1f}")
+            print(
+                f"{mode:<22} {calls_per_group(mode, args.rollouts):>11} {calls:>6} {wall:>7.2f} {ideal:>7.2f} "
+                f"{wall / ideal:>9.2f}x {blocking:>10.0f} {blocking / wall:>7.0f}x {cpu[0]:>9.1f}+{cpu[1]:<8.1f}"
+            )
         print(f"targets: wall/ideal <= {IDEAL_TARGET}x, speed-up >= {SPEEDUP_TARGET:.0f}x")
     finally:
         server.terminate()

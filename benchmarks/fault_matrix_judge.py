@@ -62,8 +62,12 @@ CASES = [
     Case("HTTP 429, Retry-After 1 s", Behaviour("rate_limited", retry_after_s=1.0), True, {"timeout_s": 2.0}),
     Case("nested JSON (100k deep)", Behaviour("nested"), False),
     Case("huge reply (32 MB)", Behaviour("huge"), False, {"max_reply_bytes": 65536}),
-    Case("hanging checks vs step budget 1 s", Behaviour("ok", latency_s=60.0), False,
-         {"timeout_s": 20.0, "retries": 3, "step_budget_s": 1.0}),
+    Case(
+        "hanging checks vs step budget 1 s",
+        Behaviour("ok", latency_s=60.0),
+        False,
+        {"timeout_s": 20.0, "retries": 3, "step_budget_s": 1.0},
+    ),
 ]
 
 
@@ -109,15 +113,21 @@ def judge_fault_rows() -> list[dict]:
 
 def main() -> None:
     rows = judge_fault_rows()
-    print(f"{'case':36s} {'scored':>7s} {'verdicts':>8s} {'requests':>8s} {'excess':>7s} {'wall s':>7s} "
-          f"{'bound s':>7s}  holds")
+    print(
+        f"{'case':36s} {'scored':>7s} {'verdicts':>8s} {'requests':>8s} {'excess':>7s} {'wall s':>7s} "
+        f"{'bound s':>7s}  holds"
+    )
     for row in rows:
-        print(f"{row['case']:36s} {row['scored']:>7s} {row['verdicts']:>8s} {row['requests']:>8d} "
-              f"{row['excess_reward']:>+7.2f} {row['wall_s']:>7.2f} {row['bound_s']:>7.2f}  "
-              f"{'yes' if row['holds'] else 'NO'}")
+        print(
+            f"{row['case']:36s} {row['scored']:>7s} {row['verdicts']:>8s} {row['requests']:>8d} "
+            f"{row['excess_reward']:>+7.2f} {row['wall_s']:>7.2f} {row['bound_s']:>7.2f}  "
+            f"{'yes' if row['holds'] else 'NO'}"
+        )
     held = sum(row["holds"] for row in rows)
-    print(f"{held}/{len(rows)} rows hold; max excess reward over a correct judge "
-          f"{max(row['excess_reward'] for row in rows):+.3f}")
+    print(
+        f"{held}/{len(rows)} rows hold; max excess reward over a correct judge "
+        f"{max(row['excess_reward'] for row in rows):+.3f}"
+    )
     if held != len(rows):
         raise SystemExit(1)
 

@@ -33,11 +33,25 @@ TARGET = 1.02
 SHAPES = {"gpu": [(256, 4096), (1024, 4096)], "dry": [(8, 64), (16, 64)]}
 # Qwen2.5-VL-3B-Instruct's shape (its config.json), random weights; the dry run keeps the tiny model's.
 QWEN25_VL_3B = {
-    "text": {"hidden_size": 2048, "intermediate_size": 11008, "num_hidden_layers": 36, "num_attention_heads": 16,
-             "num_key_value_heads": 2, "max_position_embeddings": 128000, "rope_theta": 1000000.0,
-             "tie_word_embeddings": True, "vocab_size": 151936},
-    "vision": {"depth": 32, "hidden_size": 1280, "intermediate_size": 3420, "num_heads": 16, "out_hidden_size": 2048,
-               "fullatt_block_indexes": [7, 15, 23, 31]},
+    "text": {
+        "hidden_size": 2048,
+        "intermediate_size": 11008,
+        "num_hidden_layers": 36,
+        "num_attention_heads": 16,
+        "num_key_value_heads": 2,
+        "max_position_embeddings": 128000,
+        "rope_theta": 1000000.0,
+        "tie_word_embeddings": True,
+        "vocab_size": 151936,
+    },
+    "vision": {
+        "depth": 32,
+        "hidden_size": 1280,
+        "intermediate_size": 3420,
+        "num_heads": 16,
+        "out_hidden_size": 2048,
+        "fullatt_block_indexes": [7, 15, 23, 31],
+    },
 }
 
 
@@ -62,8 +76,11 @@ def algos(device: str, shapes: list[tuple[int, int]], repeats: int) -> list[dict
             repeats,
         )
         results.append({"shape": [rows, length], "loss_vs_vanilla": loss, "estimator_vs_reinforce_pp": estimator})
-        print(f"({rows} x {length}) loss {loss['ratio']:.3f}  estimator {estimator['ratio']:.3f}  "
-              f"{loss['tokens_per_s']:.3g} tokens/s (loss fwd+bwd)", flush=True)
+        print(
+            f"({rows} x {length}) loss {loss['ratio']:.3f}  estimator {estimator['ratio']:.3f}  "
+            f"{loss['tokens_per_s']:.3g} tokens/s (loss fwd+bwd)",
+            flush=True,
+        )
     return results
 
 
@@ -112,8 +129,11 @@ def judge(device: str, full_shape: bool, items: int, max_new_tokens: int) -> dic
             result[f"k{k}_samples_per_s"] = len(batch) * k / seconds
         result["k5_over_k1_time"] = result["k1_samples_per_s"] * 5 / result["k5_samples_per_s"]
         model_judge.close()
-    print(f"judge ({params / 1e9:.3g}B params): k=1 {result['k1_samples_per_s']:.3g} samples/s, "
-          f"k=5 {result['k5_samples_per_s']:.3g} samples/s", flush=True)
+    print(
+        f"judge ({params / 1e9:.3g}B params): k=1 {result['k1_samples_per_s']:.3g} samples/s, "
+        f"k=5 {result['k5_samples_per_s']:.3g} samples/s",
+        flush=True,
+    )
     return result
 
 

@@ -35,8 +35,10 @@ class R1RewardTrainer(PPOTrainerSync):
         # reads it from the config in PPOTrainer.__init__; this class is that mode, registered under another name
         # only so that verl's TaskRunnerV1 picks it. So the config it runs under says "sync".
         if config.trainer.v1.trainer_mode not in (TRAINER_NAME, "sync"):
-            raise ValueError(f"R1RewardTrainer runs as trainer.v1.trainer_mode={TRAINER_NAME}, got "
-                             f"{config.trainer.v1.trainer_mode!r}: leave that key as conf/r1_reward.yaml sets it")
+            raise ValueError(
+                f"R1RewardTrainer runs as trainer.v1.trainer_mode={TRAINER_NAME}, got "
+                f"{config.trainer.v1.trainer_mode!r}: leave that key as conf/r1_reward.yaml sets it"
+            )
         with open_dict(config):
             config.trainer.v1.trainer_mode = "sync"
         super().__init__(config)

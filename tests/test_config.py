@@ -1,6 +1,5 @@
 """Every experiment composes on verl's ppo_trainer and passes verl's own config classes and validation."""
 
-
 import pytest
 from hydra_compose import CONF, compose_config
 from verl.utils.config import omega_conf_to_dataclass
@@ -89,7 +88,9 @@ def uncommented_keys(path) -> list[str]:
     return [
         line.strip()
         for above, line in zip(["#"] + lines, lines)
-        if line.strip() and not line.lstrip().startswith(("#", "- ")) and not line.rstrip().endswith(":")
+        if line.strip()
+        and not line.lstrip().startswith(("#", "- "))
+        and not line.rstrip().endswith(":")
         and not above.strip().startswith("#")
     ]
 

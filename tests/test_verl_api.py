@@ -232,13 +232,14 @@ def test_tournament_hooks_group_scoring_relies_on():
     assert "return self.reward_loop_manager.reward_loop_worker_handles" in inspect.getsource(trainer.get_reward_handles)
     colocate = inspect.getsource(trainer._compute_reward_colocate)
     assert "self.reward_loop_manager.compute_rm_score(rm_input)" in colocate
-    assert 'keys=batch.keys, partition_id=batch.partition_id' in colocate  # rows in batch.keys order
+    assert "keys=batch.keys, partition_id=batch.partition_id" in colocate  # rows in batch.keys order
     assert list(inspect.signature(trainer._compute_reward_colocate).parameters) == ["self", "batch", "metrics"]
     assert "self.on_init_end()" in inspect.getsource(trainer.init)
     manager_init = inspect.getsource(reward_loop.RewardLoopManager.__init__)
     assert "self.reward_model_manager =" in manager_init and "self._init_reward_loop_workers()" in manager_init
     assert "return await self.reward_manager.run_single(data)" in inspect.getsource(
-        reward_loop.RewardLoopWorker.compute_score)
+        reward_loop.RewardLoopWorker.compute_score
+    )
     assert "assemble_rm_scores" in vars(RewardManagerBase)
     assert hasattr(verl.DataProto, "select_idxs")
 

@@ -32,4 +32,3 @@ def to_processor_messages(messages: list[dict]) -> tuple[list[dict], list[Image.
                 raise ValueError(f"content part type {part.get('type')!r} unsupported: use 'text' or 'image_url'")
         converted.append({"role": message["role"], "content": parts})
     return converted, images
-

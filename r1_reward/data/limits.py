@@ -29,8 +29,7 @@ class RowLimits:
     def check_file_size(self, size: int, name: str) -> None:
         if size > self.max_image_bytes:
             raise RowError(
-                f"image file too large: {name!r} is {size / MB:.1f} MiB > {self.max_image_mb:g} MiB"
-                " (--max-image-mb)"
+                f"image file too large: {name!r} is {size / MB:.1f} MiB > {self.max_image_mb:g} MiB (--max-image-mb)"
             )
 
     def check_dimensions(self, width: int, height: int, name: str) -> None:

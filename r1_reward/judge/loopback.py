@@ -107,8 +107,9 @@ class LoopbackJudgeServer:
             request.transport.close()
             return web.Response()
         if fault == "rate_limited" and self._rate_limited():
-            return web.json_response({"error": "slow down"}, status=429,
-                                     headers={"Retry-After": f"{self.behaviour.retry_after_s:g}"})
+            return web.json_response(
+                {"error": "slow down"}, status=429, headers={"Retry-After": f"{self.behaviour.retry_after_s:g}"}
+            )
         if fault == "nested":
             return web.Response(text="[" * NESTING + "]" * NESTING, content_type="application/json")
         if fault == "huge":

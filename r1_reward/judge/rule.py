@@ -22,8 +22,12 @@ _PATTERNS: tuple[tuple[re.Pattern[str], bool], ...] = (
     (re.compile(_ITEM + r"([12])\s+(?:is|was|seems|appears)\s+(?:to\s+be\s+)?" + _QUALIFIER + _PRAISE, re.I), True),
     (re.compile(_ITEM + r"([12])\s+(?:is|was|seems|appears)\s+(?:to\s+be\s+)?" + _QUALIFIER + _BLAME, re.I), False),
     (re.compile(r"(?:prefer|choose|select|pick|favou?r)\s+" + _ITEM + r"([12])\b", re.I), True),
-    (re.compile(r"(?:better|best|preferred|superior)\s+(?:response|answer|option)\s+is\s+" + _ITEM + r"([12])\b", re.I),
-     True),
+    (
+        re.compile(
+            r"(?:better|best|preferred|superior)\s+(?:response|answer|option)\s+is\s+" + _ITEM + r"([12])\b", re.I
+        ),
+        True,
+    ),
     (re.compile(_ITEM + r"([12])\s+(?:wins|outperforms|is\s+the\s+winner)", re.I), True),
 )
 

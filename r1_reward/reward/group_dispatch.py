@@ -116,8 +116,9 @@ class GroupRewardLoop:
                 scores[row] = score
         self._finish(results, len(data))
         rm_scores = RewardManagerBase.assemble_rm_scores(data, scores)
-        return DataProto(batch=TensorDict({"rm_scores": rm_scores}, batch_size=len(data)),
-                         meta_info={"reward_extra_keys": []})
+        return DataProto(
+            batch=TensorDict({"rm_scores": rm_scores}, batch_size=len(data)), meta_info={"reward_extra_keys": []}
+        )
 
     def score_groups(self, data: DataProto) -> list[tuple[list[int], dict]]:
         """(rows, the worker's result) per group; all groups in flight at once across verl's reward workers."""
@@ -127,8 +128,11 @@ class GroupRewardLoop:
         if wake:
             self.inner.reward_model_manager.wake_up()
         try:
-            jobs = [(rows, worker.compute_score.remote(data.select_idxs(rows)))
-                    for worker, groups in zip(workers, plan) for rows in groups]
+            jobs = [
+                (rows, worker.compute_score.remote(data.select_idxs(rows)))
+                for worker, groups in zip(workers, plan)
+                for rows in groups
+            ]
             return [(rows, result) for (rows, _), result in zip(jobs, ray.get([job for _, job in jobs]))]
         finally:
             if wake:

@@ -31,7 +31,7 @@ class PairBehaviour:
 
 
 def preferred_slot(prompt: str) -> str | None:
-    """"1" if Response 1 is at least as long as Response 2, else "2"; None if the text is not a Table 1 prompt."""
+    """ "1" if Response 1 is at least as long as Response 2, else "2"; None if the text is not a Table 1 prompt."""
     match = _RESPONSES.search(prompt)
     if match is None:
         return None

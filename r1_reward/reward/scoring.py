@@ -39,7 +39,8 @@ class _RateLimitedWarning:
             return
         logger.warning(
             "%d consistency check(s) failed and scored 0 (r1_reward.reward.on_judge_failure=zero); latest cause: %s",
-            self.unlogged, error,
+            self.unlogged,
+            error,
         )
         self.last_logged, self.unlogged = now, 0
 
@@ -96,10 +97,15 @@ async def score_output(
 
 
 async def score_outputs(
-    texts: Sequence[str], ground_truths: Sequence[object], judge: Judge, weights: RewardWeights,
+    texts: Sequence[str],
+    ground_truths: Sequence[object],
+    judge: Judge,
+    weights: RewardWeights,
     on_failure: FailurePolicy,
 ) -> list[RewardScores]:
     """Score a batch concurrently (the judge bounds its own concurrency), in input order."""
-    return list(await asyncio.gather(*(
-        score_output(text, truth, judge, weights, on_failure) for text, truth in zip(texts, ground_truths)
-    )))
+    return list(
+        await asyncio.gather(
+            *(score_output(text, truth, judge, weights, on_failure) for text, truth in zip(texts, ground_truths))
+        )
+    )

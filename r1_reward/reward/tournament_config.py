@@ -98,9 +98,7 @@ def validate_tournament_config(config: Mapping[str, Any]) -> TournamentSettings:
     return settings
 
 
-def build_pair_judge(
-    config: Mapping[str, Any], settings: TournamentSettings, router_address: str | None
-) -> PairJudge:
+def build_pair_judge(config: Mapping[str, Any], settings: TournamentSettings, router_address: str | None) -> PairJudge:
     """The R1-Reward judge of ``r1_reward.judge`` (pool: verl's router; endpoint: the configured server)."""
     judge = JudgeConfig.from_config(config["r1_reward"]["judge"])
     backend = judge.backend
@@ -113,9 +111,15 @@ def build_pair_judge(
         raise ValueError(f"r1_reward.judge.backend={backend!r} cannot judge pairs: use one of {JUDGE_BACKENDS}")
     return PairJudge(
         PairJudgeSettings(
-            base_url=judge.base_url, model=judge.model, api_key=judge.api_key(),
-            timeout_s=settings.timeout_s, retries=judge.retries, backoff_s=judge.backoff_s,
-            concurrency=judge.concurrency, max_tokens=settings.max_tokens, temperature=settings.temperature,
+            base_url=judge.base_url,
+            model=judge.model,
+            api_key=judge.api_key(),
+            timeout_s=settings.timeout_s,
+            retries=judge.retries,
+            backoff_s=judge.backoff_s,
+            concurrency=judge.concurrency,
+            max_tokens=settings.max_tokens,
+            temperature=settings.temperature,
             use_logprobs=settings.use_logprobs,
         ),
         name=backend,

@@ -63,4 +63,3 @@ def test_text_checkpoint_loads(tiny_paths):
     assert 1e5 <= sum(p.numel() for p in model.parameters()) <= 1e6
     logits = model(**tokenizer(["<answer>1</answer>"], return_tensors="pt")).logits
     assert logits.shape[-1] == model.config.vocab_size and torch.isfinite(logits).all()
-

@@ -36,13 +36,16 @@ def test_every_leaf_key_after_line_80_has_its_comment() -> None:
             assert lines[number - 1].strip().startswith("#"), f"r1_reward.yaml:{number + 1} {line!r} has no comment"
 
 
-@pytest.mark.parametrize(("cfg", "message"), [
-    ({"max_retries": 2}, "renamed: use r1_reward.judge.retries"),
-    ({"timeoutS": 2}, "r1_reward.judge.timeoutS is not a judge setting"),
-    ({"retries": -1}, "r1_reward.judge.retries=-1 is out of range"),
-    ({"step_budget_s": 0}, "r1_reward.judge.step_budget_s"),
-    ({"backend": "gpt"}, "r1_reward.judge.backend='gpt' is unknown"),
-])
+@pytest.mark.parametrize(
+    ("cfg", "message"),
+    [
+        ({"max_retries": 2}, "renamed: use r1_reward.judge.retries"),
+        ({"timeoutS": 2}, "r1_reward.judge.timeoutS is not a judge setting"),
+        ({"retries": -1}, "r1_reward.judge.retries=-1 is out of range"),
+        ({"step_budget_s": 0}, "r1_reward.judge.step_budget_s"),
+        ({"backend": "gpt"}, "r1_reward.judge.backend='gpt' is unknown"),
+    ],
+)
 def test_bad_judge_keys_name_the_fix(cfg: dict, message: str) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):
         JudgeConfig.from_config(cfg)
@@ -96,7 +99,9 @@ def test_probe_passes_a_working_judge_and_names_the_fix_for_a_dead_one() -> None
 def test_main_ppo_probes_the_endpoint_before_ray_starts(monkeypatch) -> None:
     import r1_reward.main_ppo as main_ppo
 
-    config = composed("+experiment=stable_reinforce", "+judge=endpoint", "r1_reward.judge.base_url=http://127.0.0.1:9/v1")
+    config = composed(
+        "+experiment=stable_reinforce", "+judge=endpoint", "r1_reward.judge.base_url=http://127.0.0.1:9/v1"
+    )
     monkeypatch.setattr(main_ppo, "validate", lambda _: pytest.fail("verl validation must not be reached"))
     with pytest.raises(ValueError, match="did not answer a probe check"):
         main_ppo.run(config)

@@ -49,8 +49,15 @@ FAULTS = [
 
 
 def settings(base_url: str, concurrency: int = 8) -> JudgeConfig:
-    return JudgeConfig(backend="endpoint", base_url=base_url, model="judge", concurrency=concurrency,
-                       timeout_s=TIMEOUT_S, retries=RETRIES, backoff_s=BACKOFF_S)
+    return JudgeConfig(
+        backend="endpoint",
+        base_url=base_url,
+        model="judge",
+        concurrency=concurrency,
+        timeout_s=TIMEOUT_S,
+        retries=RETRIES,
+        backoff_s=BACKOFF_S,
+    )
 
 
 async def run_batch(behaviour: Behaviour, on_failure: str):
@@ -71,10 +78,12 @@ def test_fault_policy_zero_never_exceeds_correct_judge(name: str, behaviour: Beh
     scores, server, elapsed = asyncio.run(run_batch(behaviour, "zero"))
     correct = [reward for _, _, reward in SAMPLES]
     failed = int(sum(s["judge_failed"] for s in scores))
-    print(f"\n[fault] {name:24s} scored {len(scores)}/{len(SAMPLES)} | judge verdicts {JUDGED - failed}/{JUDGED} | "
-          f"consistency 0 after failure {failed} | HTTP requests {server.requests:2d} | "
-          f"max(score - correct) {max(s['score'] - c for s, c in zip(scores, correct)):+.2f} | "
-          f"total {sum(s['score'] for s in scores):.1f} vs correct {sum(correct):.1f} | {elapsed:.2f} s")
+    print(
+        f"\n[fault] {name:24s} scored {len(scores)}/{len(SAMPLES)} | judge verdicts {JUDGED - failed}/{JUDGED} | "
+        f"consistency 0 after failure {failed} | HTTP requests {server.requests:2d} | "
+        f"max(score - correct) {max(s['score'] - c for s, c in zip(scores, correct)):+.2f} | "
+        f"total {sum(s['score'] for s in scores):.1f} vs correct {sum(correct):.1f} | {elapsed:.2f} s"
+    )
     assert len(scores) == len(SAMPLES)
     assert all(s["score"] <= c for s, c in zip(scores, correct))
     assert failed == (0 if verdicts_arrive else JUDGED)
@@ -84,8 +93,11 @@ def test_fault_policy_zero_never_exceeds_correct_judge(name: str, behaviour: Beh
     assert elapsed < (RETRIES + 1) * (TIMEOUT_S + behaviour.latency_s) + 3.0
 
 
-@pytest.mark.parametrize("behaviour", [Behaviour("http500"), Behaviour("drop"), Behaviour("ok", latency_s=1.0)],
-                         ids=["HTTP 500", "dropped", "timeout"])
+@pytest.mark.parametrize(
+    "behaviour",
+    [Behaviour("http500"), Behaviour("drop"), Behaviour("ok", latency_s=1.0)],
+    ids=["HTTP 500", "dropped", "timeout"],
+)
 def test_fault_policy_fail_says_what_broke_and_how_to_fix(behaviour: Behaviour) -> None:
     with pytest.raises(JudgeError) as raised:
         asyncio.run(run_batch(behaviour, "fail"))

@@ -16,6 +16,7 @@ REQUESTS = [JudgeRequest(f"case {i}: Response 1 is better.", "1") for i in range
 def verdicts(judge, requests=REQUESTS) -> list[bool]:
     async def run() -> list[bool]:
         return list(await asyncio.gather(*(judge.judge(r) for r in requests)))
+
     return asyncio.run(run())
 
 

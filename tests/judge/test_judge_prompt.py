@@ -6,10 +6,21 @@ from r1_reward.judge.base import JudgeRequest
 from r1_reward.judge.prompt import judge_prompt, parse_verdict
 
 
-@pytest.mark.parametrize(("reply", "verdict"), [
-    ("yes", True), ("No", False), (" YES.\n", True), ("no.", False),
-    ("maybe", None), ("yes, because", None), ("", None), ("Yes!", None), ("y", None), ("no no", None),
-])
+@pytest.mark.parametrize(
+    ("reply", "verdict"),
+    [
+        ("yes", True),
+        ("No", False),
+        (" YES.\n", True),
+        ("no.", False),
+        ("maybe", None),
+        ("yes, because", None),
+        ("", None),
+        ("Yes!", None),
+        ("y", None),
+        ("no no", None),
+    ],
+)
 def test_parse_verdict_is_strict(reply: str, verdict: bool | None) -> None:
     assert parse_verdict(reply) is verdict
 

@@ -30,10 +30,13 @@ def test_stated_conclusion(reasoning: str, conclusion: str | None) -> None:
     assert stated_conclusion(reasoning) == conclusion
 
 
-@pytest.mark.parametrize(("reasoning", "answer", "verdict"), [
-    ("Response 2 is better.", "2", True),
-    ("Response 2 is better.", "1", False),  # the paper's example of inconsistency (§3.2)
-    ("No clear conclusion.", "1", False),  # no conclusion: never counted as consistent
-])
+@pytest.mark.parametrize(
+    ("reasoning", "answer", "verdict"),
+    [
+        ("Response 2 is better.", "2", True),
+        ("Response 2 is better.", "1", False),  # the paper's example of inconsistency (§3.2)
+        ("No clear conclusion.", "1", False),  # no conclusion: never counted as consistent
+    ],
+)
 def test_rule_verdict(reasoning: str, answer: str, verdict: bool) -> None:
     assert asyncio.run(RuleJudge().judge(JudgeRequest(reasoning, answer))) is verdict

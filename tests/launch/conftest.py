@@ -12,8 +12,7 @@ REPO = Path(__file__).resolve().parents[2]
 LOG_ENV = 'echo "$(basename "$0") $RAY_AUTH_MODE ${RAY_AUTH_TOKEN:-none} ${RAY_ADDRESS:-none}" >>"$FAKE_LOG.env"\n'
 # One write per call: fakes run concurrently (head and worker steps), and piecewise appends would interleave.
 LOG_CALL = (
-    'line=$(basename "$0"); for arg in "$@"; do line+=$\'\\t\'"$arg"; done; '
-    'printf "%s\\n" "$line" >>"$FAKE_LOG"\n'
+    'line=$(basename "$0"); for arg in "$@"; do line+=$\'\\t\'"$arg"; done; printf "%s\\n" "$line" >>"$FAKE_LOG"\n'
 )
 
 # Variables the scripts read or forward: the tests set the ones they need themselves.
@@ -36,8 +35,8 @@ FAKES = {
     "esac\n",
     # ray: job submission to an existing cluster; keeps a copy of the --runtime-env file and its mode (the script
     # removes the file when it exits).
-    "ray": 'for ((i = 1; i < $#; i++)); do\n'
-    '  if [[ ${!i} == --runtime-env ]]; then j=$((i + 1)); file=${!j}\n'
+    "ray": "for ((i = 1; i < $#; i++)); do\n"
+    "  if [[ ${!i} == --runtime-env ]]; then j=$((i + 1)); file=${!j}\n"
     '    cp "$file" "$FAKE_LOG.runtime_env"; stat -c %a "$file" >"$FAKE_LOG.runtime_env.mode"; fi\n'
     "done\n",
 }

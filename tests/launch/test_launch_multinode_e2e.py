@@ -178,8 +178,12 @@ class Job:
     def start(self) -> subprocess.Popen:
         inner = "ip link set lo up && exec " + shlex.join(["bash", str(SCRIPT), *self.args])
         return subprocess.Popen(
-            ["unshare", "-n", "bash", "-c", inner], cwd=REPO, env=self.env, text=True,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            ["unshare", "-n", "bash", "-c", inner],
+            cwd=REPO,
+            env=self.env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )
 
     def leftovers(self, grace_s: float = 10.0) -> list[str]:

@@ -75,8 +75,13 @@ def test_a_working_dir_that_is_not_the_repository_is_refused(fake_env, tmp_path)
 
 def test_judge_settings_and_key_are_forwarded_in_a_private_file_never_on_the_command_line(fake_env):
     key = "sk-r1-secret-4242"
-    fake_env.update(R1_JUDGE_API_KEY=key, R1_JUDGE_BASE_URL="http://judge:8000/v1", R1_JUDGE_MODEL="judge",
-                    FORWARD_ENV="HF_HOME R1_JUDGE_API_KEY", HF_HOME="/hf")
+    fake_env.update(
+        R1_JUDGE_API_KEY=key,
+        R1_JUDGE_BASE_URL="http://judge:8000/v1",
+        R1_JUDGE_MODEL="judge",
+        FORWARD_ENV="HF_HOME R1_JUDGE_API_KEY",
+        HF_HOME="/hf",
+    )
     argv = submit(fake_env, "+judge=endpoint")
     assert not any(key in arg for arg in argv)
     assert runtime_env(argv, fake_env)["env_vars"] == {

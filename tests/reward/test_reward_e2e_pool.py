@@ -30,8 +30,12 @@ def script_model(src: Path, dst: Path, chain: list[str], vision: bool) -> None:
     from transformers import AutoModelForCausalLM, AutoModelForImageTextToText, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(src)
-    ids = [tokenizer.convert_tokens_to_ids(tokenizer.tokenize(t))[0] if not t.startswith("<") else
-           tokenizer.convert_tokens_to_ids(t) for t in chain]
+    ids = [
+        tokenizer.convert_tokens_to_ids(tokenizer.tokenize(t))[0]
+        if not t.startswith("<")
+        else tokenizer.convert_tokens_to_ids(t)
+        for t in chain
+    ]
     model = (AutoModelForImageTextToText if vision else AutoModelForCausalLM).from_pretrained(src)
     with torch.no_grad():
         for name, param in model.named_parameters():
@@ -61,16 +65,33 @@ def test_pool_judge_end_to_end(tmp_path: Path) -> None:
     script_model(paths["text"], tmp_path / "judge", JUDGE_CHAIN, vision=False)
     write(tmp_path / "data", n_train=8, n_test=8)
     overrides = [
-        "+experiment=stable_reinforce", "+profile=cpu_tiny", "+judge=pool", "trainer.total_training_steps=1",
-        f"reward.reward_model.model_path={tmp_path / 'judge'}", "reward.reward_model.rollout.name=hf",
-        "ray_kwargs.ray_init.num_gpus=2", f"trainer.rollout_data_dir={tmp_path / 'rollouts'}",
-        f"hydra.run.dir={tmp_path / 'hydra'}", "data.shuffle=false",
+        "+experiment=stable_reinforce",
+        "+profile=cpu_tiny",
+        "+judge=pool",
+        "trainer.total_training_steps=1",
+        f"reward.reward_model.model_path={tmp_path / 'judge'}",
+        "reward.reward_model.rollout.name=hf",
+        "ray_kwargs.ray_init.num_gpus=2",
+        f"trainer.rollout_data_dir={tmp_path / 'rollouts'}",
+        f"hydra.run.dir={tmp_path / 'hydra'}",
+        "data.shuffle=false",
     ]
     command = " ".join([sys.executable, "-m", "r1_reward.main_ppo", *overrides])
-    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "R1_TINY_DIR": str(tmp_path),
-           "VERL_FILE_LOGGER_ROOT": str(tmp_path / "metrics")}
-    run = subprocess.run(["unshare", "-n", "bash", "-c", f"ip link set lo up; {command}"], cwd=REPO, env=env,
-                         capture_output=True, text=True, timeout=600)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "HF_HUB_OFFLINE": "1",
+        "R1_TINY_DIR": str(tmp_path),
+        "VERL_FILE_LOGGER_ROOT": str(tmp_path / "metrics"),
+    }
+    run = subprocess.run(
+        ["unshare", "-n", "bash", "-c", f"ip link set lo up; {command}"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     rows = [json.loads(line) for path in (tmp_path / "rollouts").glob("*.jsonl") for line in path.open()]
     assert len(rows) == 8

@@ -53,8 +53,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("text", "truth", "verdict", "weights", "score", "calls"), [c[1:] for c in CASES],
-                         ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("text", "truth", "verdict", "weights", "score", "calls"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
 def test_reward_table(text, truth, verdict, weights, score, calls) -> None:
     judge = FixedJudge(verdict)
     scores = asyncio.run(score_output(text, truth, judge, weights, on_failure="fail"))
@@ -65,8 +66,14 @@ def test_reward_table(text, truth, verdict, weights, score, calls) -> None:
 
 def test_sub_scores_are_all_reported() -> None:
     scores = asyncio.run(score_output(GOOD_1, "1", FixedJudge(True), GATED, on_failure="fail"))
-    assert scores == {"score": 2.0, "format": 1.0, "result": 1.0, "consistency": 1.0, "judged": 1.0,
-                      "judge_failed": 0.0}
+    assert scores == {
+        "score": 2.0,
+        "format": 1.0,
+        "result": 1.0,
+        "consistency": 1.0,
+        "judged": 1.0,
+        "judge_failed": 0.0,
+    }
 
 
 def test_judge_calls_equal_correct_answers() -> None:

@@ -24,6 +24,10 @@ def test_pool_config_custom_function_loads_through_verl() -> None:
     config = compose_config("+judge=pool")
     assert resolve_reward_manager_cls(config) is R1RewardManager
     compute_score = get_custom_reward_fn(config)
-    scores = compute_score(data_source="x", solution_str="<think>Response 1 is better</think><answer>1</answer>",
-                           ground_truth="1", extra_info={})
+    scores = compute_score(
+        data_source="x",
+        solution_str="<think>Response 1 is better</think><answer>1</answer>",
+        ground_truth="1",
+        extra_info={},
+    )
     assert scores["score"] == 2.0  # 1*(1+.5)+.5 with the rule judge

@@ -64,8 +64,9 @@ async def _with_server(byte_tokenizer, overrides: list[str], router: bool):
     base_url = await server.start()
     address = base_url.removeprefix("http://").removesuffix("/v1")
     extra = [f"r1_reward.judge.base_url={base_url}"] if not router else []
-    manager = R1RewardManager(compose_config(*overrides, *extra), byte_tokenizer, None,
-                              reward_router_address=address if router else None)
+    manager = R1RewardManager(
+        compose_config(*overrides, *extra), byte_tokenizer, None, reward_router_address=address if router else None
+    )
     try:
         return await score_all(manager, make_batch(byte_tokenizer)), server.requests
     finally:
@@ -73,10 +74,14 @@ async def _with_server(byte_tokenizer, overrides: list[str], router: bool):
         await server.stop()
 
 
-@pytest.mark.parametrize(("overrides", "router"), [
-    (["+judge=endpoint"], False),
-    (["+judge=pool", "reward.reward_model.model_path=tiny-judge"], True),  # verl's router address, our client
-], ids=["endpoint", "pool"])
+@pytest.mark.parametrize(
+    ("overrides", "router"),
+    [
+        (["+judge=endpoint"], False),
+        (["+judge=pool", "reward.reward_model.model_path=tiny-judge"], True),  # verl's router address, our client
+    ],
+    ids=["endpoint", "pool"],
+)
 def test_http_judges_through_the_manager(byte_tokenizer, overrides: list[str], router: bool) -> None:
     outputs, requests = asyncio.run(_with_server(byte_tokenizer, overrides, router))
     assert [o["reward_score"] for o in outputs] == [reward for _, _, reward in ROWS]

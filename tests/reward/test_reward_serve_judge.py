@@ -18,8 +18,15 @@ def fake_vllm(tmp_path: Path) -> Path:
 
 
 def test_serve_judge_passes_settings_and_extra_flags(tmp_path: Path) -> None:
-    env = {**os.environ, "VLLM_BIN": str(fake_vllm(tmp_path)), "ARGS_FILE": str(tmp_path / "args"),
-           "KEY_FILE": str(tmp_path / "key"), "MODEL": "/models/judge", "PORT": "8123", "R1_JUDGE_API_KEY": "sk-x"}
+    env = {
+        **os.environ,
+        "VLLM_BIN": str(fake_vllm(tmp_path)),
+        "ARGS_FILE": str(tmp_path / "args"),
+        "KEY_FILE": str(tmp_path / "key"),
+        "MODEL": "/models/judge",
+        "PORT": "8123",
+        "R1_JUDGE_API_KEY": "sk-x",
+    }
     subprocess.run(["bash", str(SCRIPT), "--max-num-seqs", "7"], env=env, check=True, capture_output=True)
     args = (tmp_path / "args").read_text().split("\n")
     assert args[:2] == ["serve", "/models/judge"]

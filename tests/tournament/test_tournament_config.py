@@ -14,8 +14,10 @@ CONF = Path(__file__).resolve().parents[2] / "conf"
 
 def composed(*overrides: str):
     with initialize_config_dir(config_dir=str(CONF), version_base=None):
-        return compose("r1_reward", overrides=["+experiment=downstream_grpo",
-                                               "reward.reward_model.model_path=/ckpt/r1", *overrides])
+        return compose(
+            "r1_reward",
+            overrides=["+experiment=downstream_grpo", "reward.reward_model.model_path=/ckpt/r1", *overrides],
+        )
 
 
 def test_downstream_grpo_has_the_papers_settings():
@@ -31,15 +33,18 @@ def test_downstream_grpo_has_the_papers_settings():
     assert settings.mode == "round_robin" and settings.judge_weight == 1.0 and settings.rule_weight == 0.0
 
 
-@pytest.mark.parametrize(("override", "names"), [
-    ("r1_reward.judge.backend=rule", "backend=pool"),
-    ("actor_rollout_ref.rollout.n=1", "rollout.n >= 2"),
-    ("r1_reward.tournament.mode=swiss", "r1_reward.tournament.mode"),
-    ("r1_reward.tournament.judge_weight=0", "judge_weight"),
-    ("r1_reward.tournament.max_failed_frac=2", "max_failed_frac"),
-    ("trainer.v1.trainer_mode=sync", "trainer_mode=r1_reward_sync"),
-    ("trainer.val_before_train=true", "val_kwargs.n >= 2"),
-])
+@pytest.mark.parametrize(
+    ("override", "names"),
+    [
+        ("r1_reward.judge.backend=rule", "backend=pool"),
+        ("actor_rollout_ref.rollout.n=1", "rollout.n >= 2"),
+        ("r1_reward.tournament.mode=swiss", "r1_reward.tournament.mode"),
+        ("r1_reward.tournament.judge_weight=0", "judge_weight"),
+        ("r1_reward.tournament.max_failed_frac=2", "max_failed_frac"),
+        ("trainer.v1.trainer_mode=sync", "trainer_mode=r1_reward_sync"),
+        ("trainer.val_before_train=true", "val_kwargs.n >= 2"),
+    ],
+)
 def test_bad_settings_name_the_fix(override, names):
     with pytest.raises(ValueError, match=names.replace("(", r"\(").replace(".", r"\.")):
         validate_reward_config(composed(override))

@@ -44,10 +44,14 @@ class FakeWorker:
 
     def remote(self, data: DataProto) -> dict:
         self.seen.append((id(self), data.non_tensor_batch["uid"].tolist()))
-        lengths = data.batch["attention_mask"][:, data.batch["prompts"].shape[1]:].sum(dim=1).tolist()
+        lengths = data.batch["attention_mask"][:, data.batch["prompts"].shape[1] :].sum(dim=1).tolist()
         verdicts = [[0, 1, 1.0, "ok"], [1, 0, None, "failed"]]
-        info = {"judge_score": [float(x) for x in lengths], "rule_score": [0.0] * len(lengths),
-                "verdicts": verdicts, "images": 1}
+        info = {
+            "judge_score": [float(x) for x in lengths],
+            "rule_score": [0.0] * len(lengths),
+            "verdicts": verdicts,
+            "images": 1,
+        }
         return {"reward_score": [float(x) for x in lengths], "reward_extra_info": info}
 
 
@@ -106,10 +110,20 @@ def test_streaming_is_off_and_everything_else_is_verls():
 
 
 def test_group_metrics_by_hand():
-    result = {"reward_score": [2.0, 0.0, 1.0], "reward_extra_info": {
-        "judge_score": [2.0, 0.0, 1.0],
-        "verdicts": [[0, 1, 1.0, "ok"], [1, 0, 1.0, "ok"], [0, 2, 1.0, "ok"], [2, 0, 0.0, "ok"],
-                     [1, 2, None, "unparseable"], [2, 1, 1.0, "ok"]]}}
+    result = {
+        "reward_score": [2.0, 0.0, 1.0],
+        "reward_extra_info": {
+            "judge_score": [2.0, 0.0, 1.0],
+            "verdicts": [
+                [0, 1, 1.0, "ok"],
+                [1, 0, 1.0, "ok"],
+                [0, 2, 1.0, "ok"],
+                [2, 0, 0.0, "ok"],
+                [1, 2, None, "unparseable"],
+                [2, 1, 1.0, "ok"],
+            ],
+        },
+    }
     metrics = group_metrics([result], 3)
     # {0,1}: slot 1 both times -> biased; {0,2}: orders agree; {1,2}: one unparseable -> not counted.
     assert metrics["tournament/position_bias"] == 0.5

@@ -25,8 +25,11 @@ N_ROLLOUTS, PROMPTS, STEPS = 4, 2, 2
 
 
 def token_id(tokenizer, text: str) -> int:
-    return tokenizer.convert_tokens_to_ids(text) if text.startswith("<") else \
-        tokenizer.convert_tokens_to_ids(tokenizer.tokenize(text))[0]
+    return (
+        tokenizer.convert_tokens_to_ids(text)
+        if text.startswith("<")
+        else tokenizer.convert_tokens_to_ids(tokenizer.tokenize(text))[0]
+    )
 
 
 def coin_judge(src: Path, dst: Path) -> None:
@@ -85,23 +88,45 @@ def test_grpo_with_tournament_reward_from_the_pool_judge(tmp_path: Path) -> None
     coin_judge(paths["vl"], tmp_path / "judge")
     write(tmp_path / "data", n_train=PROMPTS * STEPS, n_test=2)
     overrides = [
-        "+experiment=downstream_grpo", "+profile=cpu_tiny", "trainer.total_training_steps=2",
-        f"reward.reward_model.model_path={tmp_path / 'judge'}", "reward.reward_model.rollout.name=hf",
-        "reward.reward_model.rollout.prompt_length=3072", "reward.num_workers=2", "ray_kwargs.ray_init.num_gpus=2",
-        f"data.train_batch_size={PROMPTS}", f"actor_rollout_ref.rollout.n={N_ROLLOUTS}",
-        f"actor_rollout_ref.actor.ppo_mini_batch_size={PROMPTS}", "actor_rollout_ref.actor.use_kl_loss=false",
-        "data.max_prompt_length=256", "data.max_response_length=16",
-        "r1_reward.tournament.temperature=1.0", "r1_reward.tournament.max_tokens=16",
+        "+experiment=downstream_grpo",
+        "+profile=cpu_tiny",
+        "trainer.total_training_steps=2",
+        f"reward.reward_model.model_path={tmp_path / 'judge'}",
+        "reward.reward_model.rollout.name=hf",
+        "reward.reward_model.rollout.prompt_length=3072",
+        "reward.num_workers=2",
+        "ray_kwargs.ray_init.num_gpus=2",
+        f"data.train_batch_size={PROMPTS}",
+        f"actor_rollout_ref.rollout.n={N_ROLLOUTS}",
+        f"actor_rollout_ref.actor.ppo_mini_batch_size={PROMPTS}",
+        "actor_rollout_ref.actor.use_kl_loss=false",
+        "data.max_prompt_length=256",
+        "data.max_response_length=16",
+        "r1_reward.tournament.temperature=1.0",
+        "r1_reward.tournament.max_tokens=16",
         f"r1_reward.tournament.verdict_log_dir={tmp_path / 'verdicts'}",
-        f"trainer.rollout_data_dir={tmp_path / 'rollouts'}", f"hydra.run.dir={tmp_path / 'hydra'}",
-        f"actor_rollout_ref.model.path={tmp_path / 'model' / 'vl'}", "data.shuffle=false",
+        f"trainer.rollout_data_dir={tmp_path / 'rollouts'}",
+        f"hydra.run.dir={tmp_path / 'hydra'}",
+        f"actor_rollout_ref.model.path={tmp_path / 'model' / 'vl'}",
+        "data.shuffle=false",
     ]
     command = " ".join([sys.executable, "-m", "r1_reward.main_ppo", *overrides])
-    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "R1_TINY_DIR": str(tmp_path),
-           "VERL_FILE_LOGGER_ROOT": str(tmp_path / "metrics")}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "HF_HUB_OFFLINE": "1",
+        "R1_TINY_DIR": str(tmp_path),
+        "VERL_FILE_LOGGER_ROOT": str(tmp_path / "metrics"),
+    }
     started = time.monotonic()
-    run = subprocess.run(["unshare", "-n", "bash", "-c", f"ip link set lo up; {command}"], cwd=REPO, env=env,
-                         capture_output=True, text=True, timeout=900)
+    run = subprocess.run(
+        ["unshare", "-n", "bash", "-c", f"ip link set lo up; {command}"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     print(f"tournament e2e: main_ppo wall time {time.monotonic() - started:.1f} s")
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
 

@@ -72,10 +72,17 @@ async def _longer_wins(match: Match, lengths: list[int], calls: list[Match]) -> 
     return v(match.first, match.second, 1.0 if lengths[match.first] >= lengths[match.second] else 0.0)
 
 
-@pytest.mark.parametrize(("mode", "n", "expected"), [
-    ("round_robin", 8, 56), ("round_robin_one_order", 8, 28), ("knockout", 8, 7), ("knockout", 5, 4),
-    ("round_robin", 2, 2), ("round_robin_one_order", 5, 10),
-])
+@pytest.mark.parametrize(
+    ("mode", "n", "expected"),
+    [
+        ("round_robin", 8, 56),
+        ("round_robin_one_order", 8, 28),
+        ("knockout", 8, 7),
+        ("knockout", 5, 4),
+        ("round_robin", 2, 2),
+        ("round_robin_one_order", 5, 10),
+    ],
+)
 def test_calls_per_mode(mode, n, expected):
     calls: list[Match] = []
     asyncio.run(play(mode, n, 0, lambda m: _longer_wins(m, list(range(n)), calls)))

@@ -27,6 +27,7 @@ def png(colour: str) -> bytes:
 
 def run_with_server(behaviour: PairBehaviour, body):
     """Start the loopback judge, run ``body(server, base_url)``, stop it; returns (result, server)."""
+
     async def main():
         server = LoopbackPairJudge(behaviour)
         url = await server.start()
@@ -34,6 +35,7 @@ def run_with_server(behaviour: PairBehaviour, body):
             return await body(server, url), server
         finally:
             await server.stop()
+
     return asyncio.run(main())
 
 
@@ -146,11 +148,15 @@ def group_data(responses: list[str], image: bytes, uid: str = "p0", data_source:
 
 
 def manager_config(url: str, **tournament) -> OmegaConf:
-    return OmegaConf.create({
-        "r1_reward": {"tournament": {"mode": "round_robin", **tournament},
-                      "judge": {"backend": "endpoint", "base_url": url, "model": "r1", "retries": 0}},
-        "reward": {"reward_model": {"model_path": None}},
-    })
+    return OmegaConf.create(
+        {
+            "r1_reward": {
+                "tournament": {"mode": "round_robin", **tournament},
+                "judge": {"backend": "endpoint", "base_url": url, "model": "r1", "retries": 0},
+            },
+            "reward": {"reward_model": {"model_path": None}},
+        }
+    )
 
 
 def test_manager_scores_a_group_by_eq3_with_the_image_sent():
@@ -209,12 +215,15 @@ def test_question_and_images_from_each_form_verls_dataset_builds(tmp_path):
     pil = Image.open(io.BytesIO(png("green")))
     raw_prompt = [
         {"role": "system", "content": "You are helpful."},
-        {"role": "user", "content": [
-            {"type": "image", "bytes": red, "image": Image.open(io.BytesIO(red))},  # {"bytes": ...} column
-            {"type": "image", "image": str(tmp_path / "b.png")},  # a path column
-            {"type": "image", "image": pil},  # a PIL column
-            {"type": "text", "text": "Compare them."},
-        ]},
+        {
+            "role": "user",
+            "content": [
+                {"type": "image", "bytes": red, "image": Image.open(io.BytesIO(red))},  # {"bytes": ...} column
+                {"type": "image", "image": str(tmp_path / "b.png")},  # a path column
+                {"type": "image", "image": pil},  # a PIL column
+                {"type": "text", "text": "Compare them."},
+            ],
+        },
     ]
     question, images = question_and_images(raw_prompt)
     assert question == "Compare them."  # the system turn is not the question

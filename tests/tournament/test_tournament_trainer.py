@@ -13,10 +13,12 @@ from r1_reward.trainer import R1RewardTrainer
 
 def trainer_with(manager_name: str) -> R1RewardTrainer:
     trainer = object.__new__(R1RewardTrainer)
-    trainer.config = OmegaConf.create({
-        "reward": {"reward_manager": {"name": manager_name}},
-        "r1_reward": {"tournament": {"mode": "knockout"}},
-    })
+    trainer.config = OmegaConf.create(
+        {
+            "reward": {"reward_manager": {"name": manager_name}},
+            "r1_reward": {"tournament": {"mode": "knockout"}},
+        }
+    )
     trainer.reward_loop_manager = SimpleNamespace(reward_loop_worker_handles=["worker"], reward_loop_workers=["w"])
     trainer.global_steps = 4
     return trainer
