@@ -14,8 +14,8 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 import r1_reward.register as register
 from r1_reward import preflight, run_folder
 from r1_reward.algos.adv_filter import validate_filter_config
+from r1_reward.cluster.resources import check_cluster
 from r1_reward.judge.probe import probe_judge
-from r1_reward.launch.resources import check_cluster
 from r1_reward.reward.config import validate_reward_config
 
 EXTERNAL_MODULES_ENV = "VERL_USE_EXTERNAL_MODULES"

@@ -17,7 +17,7 @@ from verl.trainer.ppo.v1.trainer_base import register_trainer
 from verl.trainer.ppo.v1.trainer_sync import PPOTrainerSync
 
 from r1_reward.algos.adv_filter import pop_filter_metrics
-from r1_reward.launch.placement import pin_pools
+from r1_reward.cluster.placement import pin_pools
 from r1_reward.nonfinite import NonFiniteMonitor
 from r1_reward.reward.group_dispatch import GroupRewardLoop
 from r1_reward.reward.metrics import SUB_SCORES, reward_metrics

@@ -56,7 +56,7 @@ def test_explicit_paths_are_kept(started, monkeypatch, tmp_path):
 
 
 def test_a_sweeps_metrics_root_is_kept(tmp_path):
-    # r1_reward/launch/sweep.py points every sweep run's file logger at <sweep dir>/metrics through this variable.
+    # r1_reward/cluster/sweep.py points every sweep run's file logger at <sweep dir>/metrics through this variable.
     config = compose_config("+experiment=stable_reinforce")
     place_outputs(config, tmp_path / "run", {"VERL_FILE_LOGGER_ROOT": str(tmp_path / "metrics")})
     assert "VERL_FILE_LOGGER_PATH" not in (config.ray_kwargs.ray_init.runtime_env.env_vars or {})

@@ -110,7 +110,7 @@ require_ray_steps_alive() {
 wait_for_cluster() {
     local address=$1 nodes=$2 gpus=$3 waited=0
     # timeout: one check must never hang the job (a head that accepts connections but never answers).
-    until timeout 120 "$PYTHON" -m r1_reward.launch.cluster_ready --address "$address" --nodes "$nodes" --gpus "$gpus"; do
+    until timeout 120 "$PYTHON" -m r1_reward.cluster.cluster_ready --address "$address" --nodes "$nodes" --gpus "$gpus"; do
         require_ray_steps_alive
         if ((waited >= RAY_WAIT_TIMEOUT)); then
             die "Ray did not report $nodes nodes and $gpus GPUs within ${RAY_WAIT_TIMEOUT}s." \

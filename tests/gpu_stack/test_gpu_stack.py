@@ -13,7 +13,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from r1_reward.launch.resources import pools, shortfall
+from r1_reward.cluster.resources import pools, shortfall
 from r1_reward.main_ppo import validate
 
 pytestmark = pytest.mark.gpu_stack

@@ -28,7 +28,7 @@ FAKES = {
     "esac\n",
     # python: the readiness check passes once every node's `ray start` is up, unless FAKE_READY=1; training returns.
     "python": 'case " $* " in\n'
-    '  *" r1_reward.launch.cluster_ready "*)\n'
+    '  *" r1_reward.cluster.cluster_ready "*)\n'
     '    up=$(grep -c "^srun " "$FAKE_LOG.env" 2>/dev/null || true)\n'
     '    [[ "${FAKE_READY:-0}" == 0 && "$up" -ge "$FAKE_NODES" ]] ;;\n'
     '  *" r1_reward.main_ppo "*) ' + LOG_ENV + " ;;\n"

@@ -14,7 +14,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from r1_reward.launch.sweep import METRICS_ROOT_ENV, metrics_file
+from r1_reward.cluster.sweep import METRICS_ROOT_ENV, metrics_file
 
 CONF = str(Path(__file__).resolve().parents[2] / "conf")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from r1_reward.launch.cluster_ready import main, readiness
+from r1_reward.cluster.cluster_ready import main, readiness
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -40,7 +40,7 @@ def test_readiness_counts_alive_nodes_and_their_gpus(nodes, want_nodes, want_gpu
 RAY_CHECK = """
 ip link set lo up
 export RAY_ADDRESS= PYTHONPATH={repo} RAY_AUTH_MODE=token RAY_AUTH_TOKEN=00112233445566778899aabbccddeeff
-check() {{ {python} -m r1_reward.launch.cluster_ready --address 127.0.0.1:6399 "$@" 2>/dev/null; }}
+check() {{ {python} -m r1_reward.cluster.cluster_ready --address 127.0.0.1:6399 "$@" 2>/dev/null; }}
 $(dirname {python})/ray start --head --node-ip-address=127.0.0.1 --port=6399 --num-gpus=2 --num-cpus=1 \\
     --include-dashboard=false --temp-dir={temp_dir} --block >/dev/null 2>&1 &
 head=$!

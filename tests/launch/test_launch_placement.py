@@ -1,9 +1,9 @@
-"""r1_reward.launch.placement: verl's pools pinned to the nodes train.sh reserved (no Ray needed)."""
+"""r1_reward.cluster.placement: verl's pools pinned to the nodes train.sh reserved (no Ray needed)."""
 
 from omegaconf import OmegaConf
 from verl.single_controller.ray.base import ResourcePoolManager
 
-from r1_reward.launch.placement import PinnedResourcePoolManager, pin_pools, pool_node_resources
+from r1_reward.cluster.placement import PinnedResourcePoolManager, pin_pools, pool_node_resources
 
 
 def config(train: str | None, judge: str | None):

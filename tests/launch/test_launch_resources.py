@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from hydra import compose, initialize_config_dir
 
-import r1_reward.launch.resources as resources
-from r1_reward.launch.resources import Pool, node_gpus, pools, shortfall
+import r1_reward.cluster.resources as resources
+from r1_reward.cluster.resources import Pool, node_gpus, pools, shortfall
 
 CONF = str(Path(__file__).resolve().parents[2] / "conf")
 TRAIN_4x8 = ("trainer.nnodes=4", "trainer.n_gpus_per_node=8")

@@ -70,7 +70,7 @@ def test_every_ray_node_and_the_driver_share_one_fresh_auth_token(fake_env, tmp_
 
 def test_readiness_check_asks_for_every_node_and_gpu(fake_env, calls):
     assert run_script(fake_env).returncode == 0
-    checks = [call for call in calls() if "r1_reward.launch.cluster_ready" in call]
+    checks = [call for call in calls() if "r1_reward.cluster.cluster_ready" in call]
     assert checks and all(call[-4:] == ["--nodes", "3", "--gpus", "24"] for call in checks)
 
 
@@ -95,7 +95,7 @@ def test_judge_nodes_are_taken_out_of_training_and_given_to_the_reward_pool(fake
         "node3": ['--resources={"r1_reward_judge_node": 1}'],
     }
     # The judge node is still a Ray node: the cluster must have all 3 nodes before training starts.
-    check = next(call for call in calls() if "r1_reward.launch.cluster_ready" in call)
+    check = next(call for call in calls() if "r1_reward.cluster.cluster_ready" in call)
     assert check[-4:] == ["--nodes", "3", "--gpus", "24"]
 
 
@@ -107,7 +107,7 @@ def test_cluster_that_never_completes_times_out_with_a_clear_message(fake_env, c
     assert "raise RAY_WAIT_TIMEOUT" in result.stderr
     assert trainings(calls()) == []
     # Polled at 0, 1 and 2 s before giving up.
-    assert len([call for call in calls() if "r1_reward.launch.cluster_ready" in call]) == 3
+    assert len([call for call in calls() if "r1_reward.cluster.cluster_ready" in call]) == 3
 
 
 def test_a_ray_node_that_exits_early_fails_fast(fake_env, calls):

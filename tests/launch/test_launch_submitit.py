@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from submitit.core.utils import DelayedSubmission
 
-from r1_reward.launch.sweep import RUN_NAME_OVERRIDE
+from r1_reward.cluster.sweep import RUN_NAME_OVERRIDE
 
 REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "tests" / "launch" / "sweep_app.py"

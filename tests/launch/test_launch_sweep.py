@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
-from r1_reward.launch.sweep import (
+from r1_reward.cluster.sweep import (
     RUN_NAME_OVERRIDE,
     add_run_name,
     final_metrics,

@@ -1,6 +1,6 @@
 """Check that a Ray cluster has all the nodes and GPUs a multi-node launch expects.
 
-``python -m r1_reward.launch.cluster_ready --address HEAD:6379 --nodes 3 --gpus 24`` exits 0 when ready and 1 when
+``python -m r1_reward.cluster.cluster_ready --address HEAD:6379 --nodes 3 --gpus 24`` exits 0 when ready and 1 when
 not (yet), printing what it sees; ``launch/slurm/train.sh`` polls it before it starts training, so a node that
 never joins shows up as a clear timeout instead of verl hanging on an unplaceable resource pool.
 """

@@ -5,7 +5,7 @@ runs never share a tracker run; each run's checkpoints go to its own output dir 
 After each run it saves the run's overrides, status and final metrics as ``result.json`` in the run's output dir;
 after the sweep it writes ``summary.csv`` (every metric) and ``summary.md`` (the main ones) in the sweep dir.
 Final metrics come from verl's ``file`` logger (``trainer.logger`` must include ``file``), which the callback points
-into ``<sweep dir>/metrics/``. ``python -m r1_reward.launch.sweep SWEEP_DIR`` rebuilds the table, e.g. for a Slurm
+into ``<sweep dir>/metrics/``. ``python -m r1_reward.cluster.sweep SWEEP_DIR`` rebuilds the table, e.g. for a Slurm
 sweep whose submitting process was gone before its jobs ended.
 """
 

@@ -1,0 +1,1 @@
+"""The Python side of launch/: Ray cluster readiness, the cluster-size check before Ray starts, sweep summaries."""
