@@ -3,7 +3,7 @@
 Composes ``conf/r1_reward.yaml`` (verl's ``ppo_trainer`` plus our plug-ins), makes every Ray worker import
 ``r1_reward.register``, validates with verl's own checks, checks the inputs (``r1_reward.preflight``), points every
 output into the run folder (``r1_reward.run_folder``) and hands over to verl's ``run_ppo``, quietly unless
-``r1_reward.verbose=true`` (``r1_reward.quiet``).
+``r1_reward.verbose=true`` (``r1_reward.verl_glue.quiet``).
 """
 
 import os
@@ -62,7 +62,7 @@ def run(config: DictConfig) -> None:
     preflight.check(config)
     from verl.trainer.main_ppo import TaskRunnerV1, run_ppo
 
-    from r1_reward import quiet
+    from r1_reward.verl_glue import quiet
 
     verbose = bool(config.r1_reward.get("verbose", False))
     if not verbose:

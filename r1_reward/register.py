@@ -5,11 +5,10 @@ Named in ``VERL_USE_EXTERNAL_MODULES`` (which ``import verl`` reads in every pro
 (``conf/profile/cpu_tiny.yaml``) names ``r1_reward.cpu.plugin`` in the same variable, ahead of this module.
 """
 
-from r1_reward import trainer
 from r1_reward.algos import adv_filter, pre_clip
 from r1_reward.reward import manager as reward_manager
 from r1_reward.reward import tournament_manager
-from r1_reward.verl_glue import position_ids
+from r1_reward.verl_glue import position_ids, trainer
 
 MODULE = __name__
 # verl issue #7899: 3D position ids of equal-length rows (r1_reward/verl_glue/position_ids.py), in this process.

@@ -9,7 +9,7 @@ from hydra_compose import compose_config
 from verl.trainer import main_ppo as verl_main_ppo
 
 import r1_reward.main_ppo as main_ppo
-from r1_reward import quiet
+from r1_reward.verl_glue import quiet
 
 
 def test_warning_filters_keep_the_users_entries_and_are_not_repeated():

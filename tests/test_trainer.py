@@ -10,7 +10,7 @@ from verl.trainer.ppo.v1.trainer_base import TRAINER_REGISTRY, PPOTrainer
 from verl.trainer.ppo.v1.trainer_sync import PPOTrainerSync
 
 from r1_reward.algos import adv_filter
-from r1_reward.trainer import TRAINER_NAME, R1RewardTrainer
+from r1_reward.verl_glue.trainer import TRAINER_NAME, R1RewardTrainer
 
 
 def test_registered_under_our_name():
@@ -57,7 +57,7 @@ def test_step_metrics_get_the_filter_fraction(monkeypatch):
 
 def test_training_reward_metrics_come_from_per_sample_sub_scores():
     from r1_reward.reward.metrics import reward_metrics
-    from r1_reward.trainer import sub_scores
+    from r1_reward.verl_glue.trainer import sub_scores
 
     def row(score, fmt, result, consistency, judged, failed):
         keys = ("score", "format", "result", "consistency", "judged", "judge_failed")

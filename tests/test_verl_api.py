@@ -39,7 +39,7 @@ SYMBOLS = [
     ("verl.utils.device", "auto_set_device"),
     ("verl.utils.torch_functional", "masked_mean"),
     ("verl.utils.tensordict_utils", "get_tensordict"),
-    # r1_reward/trainer.py
+    # r1_reward/verl_glue/trainer.py
     ("verl.trainer.ppo.v1.trainer_base", "PPOTrainer"),
     ("transfer_queue", "kv_batch_get"),
     # r1_reward/reward/
@@ -75,6 +75,10 @@ SYMBOLS = [
     ("verl.utils.reward_score", "default_compute_score"),
 ]
 
+# Where a failed pin sends the reader.
+TRAINER = "r1_reward/verl_glue/trainer.py"
+QUIET = "r1_reward/verl_glue/quiet.py"
+
 
 def test_pinned_version():
     # The one version assertion of the suite: every other pin below holds for this version.
@@ -107,13 +111,14 @@ def test_compute_advantage_passes_config_and_uid():
 
 
 def test_trainer_mode_is_read_from_the_config_and_compared_with_sync():
-    # r1_reward/trainer.py sets trainer.v1.trainer_mode to "sync" before PPOTrainer.__init__ reads it from the config.
+    # r1_reward/verl_glue/trainer.py sets trainer.v1.trainer_mode to "sync" before PPOTrainer.__init__ reads it from the
+    # config.
     from verl.trainer.ppo.v1 import trainer_base
 
     init = inspect.getsource(trainer_base.PPOTrainer.__init__)
-    assert "self.trainer_mode = self.config.trainer.v1.trainer_mode" in init, "r1_reward/trainer.py"
+    assert "self.trainer_mode = self.config.trainer.v1.trainer_mode" in init, TRAINER
     source = inspect.getsource(trainer_base.PPOTrainer)
-    assert 'self.trainer_mode == "sync"' in source and 'self.trainer_mode != "sync"' in source, "r1_reward/trainer.py"
+    assert 'self.trainer_mode == "sync"' in source and 'self.trainer_mode != "sync"' in source, TRAINER
 
 
 def test_config_targets_we_swap_exist_in_verls_yaml():
@@ -123,7 +128,7 @@ def test_config_targets_we_swap_exist_in_verls_yaml():
 
 
 def test_trainer_hooks_we_override_keep_their_signatures_and_call_sites():
-    # r1_reward/trainer.py overrides these two private methods of verl's V1 trainer.
+    # r1_reward/verl_glue/trainer.py overrides these two private methods of verl's V1 trainer.
     from verl.trainer.ppo.v1.trainer_base import PPOTrainer
 
     assert list(inspect.signature(PPOTrainer._compute_advantage).parameters) == ["self", "batch", "metrics"]
@@ -131,18 +136,18 @@ def test_trainer_hooks_we_override_keep_their_signatures_and_call_sites():
         "self", "batch", "metrics", "timing_raw", "global_steps", "epoch",
     ]  # fmt: skip
     source = inspect.getsource(PPOTrainer)
-    assert "batch = self._compute_advantage(batch, metrics=metrics)" in source, "r1_reward/trainer.py"
-    assert "self._compute_metrics(batch, metrics, self.timing_raw, global_steps=" in source, "r1_reward/trainer.py"
+    assert "batch = self._compute_advantage(batch, metrics=metrics)" in source, TRAINER
+    assert "self._compute_metrics(batch, metrics, self.timing_raw, global_steps=" in source, TRAINER
 
 
 def test_step_batch_keeps_reward_extra_info_in_transfer_queue():
-    # r1_reward/trainer.py reads each sample's reward sub-scores from the step's TransferQueue batch.
+    # r1_reward/verl_glue/trainer.py reads each sample's reward sub-scores from the step's TransferQueue batch.
     import transfer_queue as tq
     from verl.trainer.ppo.v1 import agent_loop_tq, trainer_base
 
     assert {"keys", "partition_id", "select_fields"} <= set(inspect.signature(tq.kv_batch_get).parameters)
-    assert 'output.extra_fields["reward_extra_info"]' in inspect.getsource(agent_loop_tq), "r1_reward/trainer.py"
-    assert '"extra_fields"' in inspect.getsource(trainer_base.PPOTrainer), "r1_reward/trainer.py"
+    assert 'output.extra_fields["reward_extra_info"]' in inspect.getsource(agent_loop_tq), TRAINER
+    assert '"extra_fields"' in inspect.getsource(trainer_base.PPOTrainer), TRAINER
 
 
 def test_reward_manager_hooks():
@@ -161,12 +166,12 @@ def test_router_address_reaches_managers_as_a_keyword():
 
 
 def test_managed_reward_model_bypasses_manager_without_custom_function():
-    """The quirk r1_reward/reward/verl_quirks.py works around; if verl fixes it, simplify conf/judge/pool.yaml."""
+    """The quirk r1_reward/verl_glue/reward_quirks.py works around; if verl fixes it, simplify conf/judge/pool.yaml."""
     from verl.experimental.reward_loop.reward_loop import RewardLoopWorker
 
     source = inspect.getsource(RewardLoopWorker.compute_score)
-    assert "custom_reward_function.path is not None" in source, "r1_reward/reward/verl_quirks.py"
-    assert "compute_score_disrm" in source, "r1_reward/reward/verl_quirks.py"
+    assert "custom_reward_function.path is not None" in source, "r1_reward/verl_glue/reward_quirks.py"
+    assert "compute_score_disrm" in source, "r1_reward/verl_glue/reward_quirks.py"
 
 
 def test_verl_still_builds_the_duplicate_backend_string_we_patch():
@@ -203,23 +208,25 @@ def test_verl_run_sft_is_what_the_cpu_entry_mirrors():
 
 
 def test_the_config_dump_and_engine_warnings_we_quiet():
-    # r1_reward/quiet.py replaces this one print in its runner's process and filters these warnings by message.
+    # r1_reward/verl_glue/quiet.py replaces this one print in its runner's process and filters these warnings by
+    # message.
     from verl.trainer import main_ppo
     from verl.workers import engine
 
-    from r1_reward.quiet import HARMLESS_WARNINGS
+    from r1_reward.verl_glue.quiet import HARMLESS_WARNINGS
 
     run = inspect.getsource(main_ppo.TaskRunnerV1.__ray_actor_class__.run)
-    assert "pprint(OmegaConf.to_container(config, resolve=True))" in run, "r1_reward/quiet.py"
-    assert callable(main_ppo.pprint), "r1_reward/quiet.py"
+    assert "pprint(OmegaConf.to_container(config, resolve=True))" in run, QUIET
+    assert callable(main_ppo.pprint), QUIET
     source = inspect.getsource(engine)
     for message in HARMLESS_WARNINGS:
-        assert f'warnings.warn(f"{message}: {{e!r}}"' in source, f"r1_reward/quiet.py: {message}"
+        assert f'warnings.warn(f"{message}: {{e!r}}"' in source, f"{QUIET}: {message}"
 
 
 def test_tournament_hooks_group_scoring_relies_on():
-    """r1_reward/reward/group_dispatch.py + r1_reward/trainer.py: whole GRPO groups are scored in verl's colocated
-    reward step, by the reward workers' own ``compute_score``, once the manager reports no streaming handles."""
+    """r1_reward/verl_glue/group_dispatch.py + r1_reward/verl_glue/trainer.py: whole GRPO groups are scored in verl's
+    colocated reward step, by the reward workers' own ``compute_score``, once the manager reports no streaming
+    handles."""
     from verl.experimental.reward_loop import reward_loop
     from verl.experimental.reward_loop.reward_manager.base import RewardManagerBase
     from verl.trainer.ppo.v1 import trainer_base

@@ -30,7 +30,7 @@ ESTIMATOR_NAME = "stable_reinforce"
 SCOPES = ("batch", "group")
 
 # Statistics of the most recent call in this process, drained by the trainer into its step metrics
-# (verl's estimator interface returns tensors only). See r1_reward.trainer.
+# (verl's estimator interface returns tensors only). See r1_reward.verl_glue.trainer.
 _last_metrics: dict[str, float] = {}
 
 

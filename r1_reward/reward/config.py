@@ -87,7 +87,7 @@ def _check_pool(reward: Mapping[str, Any], backend: str) -> None:
         if not (reward.get("custom_reward_function") or {}).get("path"):
             raise ValueError(
                 "reward.custom_reward_function.path is unset: with a verl-managed reward model verl 0.9.1 skips the "
-                "reward manager unless it is set; use pkg://r1_reward.reward.verl_quirks (conf/judge/pool.yaml)"
+                "reward manager unless it is set; use pkg://r1_reward.verl_glue.reward_quirks (conf/judge/pool.yaml)"
             )
     elif model.get("enable"):
         raise ValueError(

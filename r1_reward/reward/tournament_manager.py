@@ -1,7 +1,7 @@
 """``TournamentRewardManager``: scores one prompt's whole GRPO group in verl 0.9.1's reward-loop worker.
 
 verl's ``RewardLoopWorker.compute_score(data)`` hands ``data`` to the manager's ``run_single`` unchanged; in a
-tournament run r1_reward's trainer (:mod:`r1_reward.reward.group_dispatch`) sends it one *whole group* (all
+tournament run r1_reward's trainer (:mod:`r1_reward.verl_glue.group_dispatch`) sends it one *whole group* (all
 ``rollout.n`` responses of a prompt, with ``uid``, ``raw_prompt``, ``data_source`` and ``reward_model``), so a group
 is judged in one worker and never split. The manager plays the configured tournament with the trained R1-Reward
 model (:mod:`r1_reward.reward.pair_judge`, images included), optionally mixes in verl's rule reward where the data

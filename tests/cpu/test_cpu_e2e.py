@@ -19,7 +19,7 @@ import pytest
 
 from r1_reward.cpu.tiny_model import build
 from r1_reward.data import toy
-from r1_reward.quiet import OPTIONAL_ENGINES
+from r1_reward.verl_glue.quiet import OPTIONAL_ENGINES
 
 pytestmark = pytest.mark.e2e
 
@@ -112,8 +112,8 @@ def test_two_step_smoke_logs_stable_reinforce_metrics(tiny_dir, tmp_path):
         assert data["response_length/mean"] > 0
         # The R1 reward manager scored the batch (an untrained model earns 0; a score is never NaN).
         assert math.isfinite(data["critic/score/mean"]) and data["critic/score/min"] >= 0.0
-        # r1_reward/trainer.py added the training-time reward metrics from the per-sample sub-scores; their mean
-        # score is the same number verl computes from the reward tensor (no padding rows at batch 8).
+        # r1_reward/verl_glue/trainer.py added the training-time reward metrics from the per-sample sub-scores; their
+        # mean score is the same number verl computes from the reward tensor (no padding rows at batch 8).
         assert data["reward/mean"] == pytest.approx(data["critic/score/mean"], abs=1e-5)
         assert 0.0 <= data["reward/format_rate"] <= 1.0 and 0.0 <= data["reward/accuracy"] <= 1.0
         assert 0.0 <= data["reward/judge_failures"] <= data["reward/judge_calls"] <= 8

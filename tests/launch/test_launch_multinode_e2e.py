@@ -258,7 +258,7 @@ def check_placement_and_plugins(state: dict, launcher: str) -> None:
     ip_of = {node["node_id"]: node["node_ip"] for node in state["nodes"]}
     alive = {node["node_ip"]: node["gpus"] for node in state["nodes"] if node["state"] == "ALIVE"}
     assert alive == {"127.0.0.2": 1.0, "127.0.0.3": 1.0, "127.0.0.4": 1.0}
-    # verl's TaskRunnerV1, or r1_reward.quiet's subclass of it (the default, quiet start-up)
+    # verl's TaskRunnerV1, or r1_reward.verl_glue.quiet's subclass of it (the default, quiet start-up)
     runners = ("TaskRunnerV1", "_QuietTaskRunner")
     job_id = max(actor["job_id"] for actor in state["actors"] if actor["class_name"] in runners)
     # actors Ray never placed (no node: the job ended before it scheduled them) ran nowhere

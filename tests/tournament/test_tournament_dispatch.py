@@ -6,9 +6,9 @@ import pytest
 import torch
 from verl import DataProto
 
-from r1_reward.reward import group_dispatch
-from r1_reward.reward.group_dispatch import GroupRewardLoop, assign_groups, group_metrics
 from r1_reward.reward.tournament_config import TournamentSettings
+from r1_reward.verl_glue import group_dispatch
+from r1_reward.verl_glue.group_dispatch import GroupRewardLoop, assign_groups, group_metrics
 
 
 def interleaved_uids(groups: int, n: int, seed: int) -> list[str]:

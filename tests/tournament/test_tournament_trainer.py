@@ -7,8 +7,8 @@ from omegaconf import OmegaConf
 from verl.trainer.ppo.v1.trainer_base import PPOTrainer
 from verl.trainer.ppo.v1.trainer_sync import PPOTrainerSync
 
-from r1_reward.reward.group_dispatch import GroupRewardLoop
-from r1_reward.trainer import R1RewardTrainer
+from r1_reward.verl_glue.group_dispatch import GroupRewardLoop
+from r1_reward.verl_glue.trainer import R1RewardTrainer
 
 
 def trainer_with(manager_name: str) -> R1RewardTrainer:

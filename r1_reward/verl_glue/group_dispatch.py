@@ -12,7 +12,8 @@ prompt's ``rollout.n`` responses can land on different workers. :class:`GroupRew
   (whole groups dealt round-robin over the workers, all in flight together), then builds ``rm_scores`` as verl does.
 
 It also logs the step's tournament metrics and, when ``verdict_log_dir`` is set, every verdict (one JSONL per step).
-Everything else is delegated to verl's manager. Used by ``r1_reward.trainer.R1RewardTrainer`` (V1 trainer only).
+Everything else is delegated to verl's manager. Used by ``r1_reward.verl_glue.trainer.R1RewardTrainer`` (V1 trainer
+only).
 """
 
 import json

@@ -15,7 +15,7 @@ from r1_reward.judge.rule import RuleJudge
 from r1_reward.reward.formula import RewardScores, RewardWeights
 from r1_reward.reward.scoring import score_output
 
-CUSTOM_REWARD_FUNCTION_PATH = "pkg://r1_reward.reward.verl_quirks"
+CUSTOM_REWARD_FUNCTION_PATH = "pkg://r1_reward.verl_glue.reward_quirks"
 CUSTOM_REWARD_FUNCTION_NAME = "compute_score"
 
 

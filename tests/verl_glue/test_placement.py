@@ -1,9 +1,9 @@
-"""r1_reward.cluster.placement: verl's pools pinned to the nodes train.sh reserved (no Ray needed)."""
+"""r1_reward.verl_glue.placement: verl's pools pinned to the nodes train.sh reserved (no Ray needed)."""
 
 from omegaconf import OmegaConf
 from verl.single_controller.ray.base import ResourcePoolManager
 
-from r1_reward.cluster.placement import PinnedResourcePoolManager, pin_pools, pool_node_resources
+from r1_reward.verl_glue.placement import PinnedResourcePoolManager, pin_pools, pool_node_resources
 
 
 def config(train: str | None, judge: str | None):
@@ -52,7 +52,7 @@ def test_verl_builds_the_pool_manager_in_the_hook_our_trainer_overrides_then_cre
 
     from verl.trainer.ppo.v1.trainer_base import PPOTrainer
 
-    from r1_reward.trainer import R1RewardTrainer
+    from r1_reward.verl_glue.trainer import R1RewardTrainer
 
     setup = inspect.getsource(PPOTrainer._setup)
     create = setup.index("self.resource_pool_manager.create_resource_pool()")
