@@ -1,7 +1,7 @@
 """Cost of the GRPO tournament reward per pairing mode, against a loopback judge with a fixed latency.
 
 Scores 128 prompts x 8 rollouts (one ~20 KB image per prompt, sent with every judge request) the way a reward
-worker does (``r1_reward.reward.tournament.play`` + ``PairJudge``: one shared session, at most ``--concurrency``
+worker does (``r1_reward.tournament.pairing.play`` + ``PairJudge``: one shared session, at most ``--concurrency``
 requests in flight, all groups in flight together) against ``r1_reward.reward.loopback_pairwise`` in its own process
 (prefers the longer response; ``--latency-s`` per reply). Per mode it prints the calls, the wall time, the ideal
 ceil(calls / concurrency) x latency (target: wall <= 1.3x ideal) and the time of one blocking call at a time
@@ -31,8 +31,8 @@ import psutil
 from PIL import Image
 from tqdm import tqdm
 
-from r1_reward.reward.pair_judge import GroupPrompt, PairJudge, PairJudgeSettings, p_first_of
-from r1_reward.reward.tournament import MODES, Match, calls_per_group, play
+from r1_reward.tournament.pair_judge import GroupPrompt, PairJudge, PairJudgeSettings, p_first_of
+from r1_reward.tournament.pairing import MODES, Match, calls_per_group, play
 
 IDEAL_TARGET, SPEEDUP_TARGET = 1.3, 30.0
 

@@ -7,7 +7,7 @@ Named in ``VERL_USE_EXTERNAL_MODULES`` (which ``import verl`` reads in every pro
 
 from r1_reward.algos import adv_filter, pre_clip
 from r1_reward.reward import manager as reward_manager
-from r1_reward.reward import tournament_manager
+from r1_reward.tournament import manager as tournament_manager
 from r1_reward.verl_glue import position_ids, trainer
 
 MODULE = __name__

@@ -70,7 +70,7 @@ SYMBOLS = [
     ("verl.workers.rollout.replica", "TokenOutput"),
     ("verl.trainer.sft_trainer", "SFTTrainer"),
     ("verl.trainer.sft_trainer", "run_sft"),
-    # the GRPO tournament reward (r1_reward/reward/tournament_manager.py, group_dispatch.py, trainer.py)
+    # the GRPO tournament reward (r1_reward/tournament/manager.py, group_dispatch.py, trainer.py)
     ("verl.experimental.reward_loop.reward_loop", "RewardLoopManager"),
     ("verl.utils.reward_score", "default_compute_score"),
 ]

@@ -15,7 +15,7 @@ from omegaconf import DictConfig, open_dict
 from r1_reward.judge.config import JudgeConfig, resolve_env
 from r1_reward.reward.formula import Combine, RewardWeights
 from r1_reward.reward.scoring import FAILURE_POLICIES, FailurePolicy
-from r1_reward.reward.tournament_config import (
+from r1_reward.tournament.config import (
     TOURNAMENT_MANAGER_CLASS,
     TOURNAMENT_MANAGER_NAME,
     uses_tournament,

@@ -28,8 +28,8 @@ from tensordict import TensorDict
 from verl import DataProto
 from verl.experimental.reward_loop.reward_manager.base import RewardManagerBase
 
-from r1_reward.reward.tournament import Match, Verdict, position_disagreements
-from r1_reward.reward.tournament_config import TournamentSettings
+from r1_reward.tournament.config import TournamentSettings
+from r1_reward.tournament.pairing import Match, Verdict, position_disagreements
 
 EXTRA_FIELDS = ("uid", "data_source", "reward_model")
 

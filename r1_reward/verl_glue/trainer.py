@@ -6,7 +6,7 @@ verl 0.9.1 also averages the reward manager's per-sample sub-scores only during 
 format rate, accuracy and consistency rate are added here from the same per-sample ``reward_extra_info``, read from
 the step's TransferQueue batch as verl's own trainer reads it (``TransferQueue`` is a declared dependency). The verl
 internals it overrides or reads are pinned in ``tests/test_verl_api.py``.
-With the tournament reward (``r1_reward.reward.tournament_manager``), verl's reward-loop manager is wrapped so whole
+With the tournament reward (``r1_reward.tournament.manager``), verl's reward-loop manager is wrapped so whole
 GRPO groups are scored together after the rollout (``r1_reward.verl_glue.group_dispatch``), and its metrics are logged.
 Steps with a non-finite loss or gradient norm are counted and named (``r1_reward.nonfinite``).
 """
@@ -19,7 +19,7 @@ from verl.trainer.ppo.v1.trainer_sync import PPOTrainerSync
 from r1_reward.algos.adv_filter import pop_filter_metrics
 from r1_reward.nonfinite import NonFiniteMonitor
 from r1_reward.reward.metrics import SUB_SCORES, reward_metrics
-from r1_reward.reward.tournament_config import tournament_settings, uses_tournament
+from r1_reward.tournament.config import tournament_settings, uses_tournament
 from r1_reward.verl_glue.group_dispatch import GroupRewardLoop
 from r1_reward.verl_glue.placement import pin_pools
 

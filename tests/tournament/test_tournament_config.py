@@ -7,7 +7,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 
 from r1_reward.reward.config import validate_reward_config
-from r1_reward.reward.tournament_config import tournament_settings, uses_tournament
+from r1_reward.tournament.config import tournament_settings, uses_tournament
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 from verl import DataProto
 
-from r1_reward.reward.tournament_config import TournamentSettings
+from r1_reward.tournament.config import TournamentSettings
 from r1_reward.verl_glue import group_dispatch
 from r1_reward.verl_glue.group_dispatch import GroupRewardLoop, assign_groups, group_metrics
 

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from r1_reward.reward.tournament import (
+from r1_reward.tournament.pairing import (
     Match,
     Verdict,
     bracket,

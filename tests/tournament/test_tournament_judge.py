@@ -15,8 +15,8 @@ from verl import DataProto
 
 from r1_reward.judge.base import JudgeError
 from r1_reward.reward.loopback_pairwise import LoopbackPairJudge, PairBehaviour
-from r1_reward.reward.pair_judge import GroupPrompt, PairJudge, PairJudgeSettings, p_first_of
-from r1_reward.reward.tournament import Match
+from r1_reward.tournament.pair_judge import GroupPrompt, PairJudge, PairJudgeSettings, p_first_of
+from r1_reward.tournament.pairing import Match
 
 
 def png(colour: str) -> bytes:
@@ -160,7 +160,7 @@ def manager_config(url: str, **tournament) -> OmegaConf:
 
 
 def test_manager_scores_a_group_by_eq3_with_the_image_sent():
-    from r1_reward.reward.tournament_manager import TournamentRewardManager
+    from r1_reward.tournament.manager import TournamentRewardManager
 
     image = png("blue")
 
@@ -180,7 +180,7 @@ def test_manager_scores_a_group_by_eq3_with_the_image_sent():
 
 
 def test_manager_mixes_in_verls_rule_reward():
-    from r1_reward.reward.tournament_manager import TournamentRewardManager
+    from r1_reward.tournament.manager import TournamentRewardManager
 
     async def body(server, url):
         manager = TournamentRewardManager(manager_config(url, judge_weight=1.0, rule_weight=2.0), CharTokenizer())
@@ -197,7 +197,7 @@ def test_manager_mixes_in_verls_rule_reward():
 
 
 def test_manager_refuses_a_split_group():
-    from r1_reward.reward.tournament_manager import TournamentRewardManager
+    from r1_reward.tournament.manager import TournamentRewardManager
 
     async def body(server, url):
         manager = TournamentRewardManager(manager_config(url), CharTokenizer())
@@ -208,7 +208,7 @@ def test_manager_refuses_a_split_group():
 
 
 def test_question_and_images_from_each_form_verls_dataset_builds(tmp_path):
-    from r1_reward.reward.tournament_manager import question_and_images
+    from r1_reward.tournament.manager import question_and_images
 
     red, blue = png("red"), png("blue")
     (tmp_path / "b.png").write_bytes(blue)

@@ -4,7 +4,7 @@ verl's ``RewardLoopWorker.compute_score(data)`` hands ``data`` to the manager's 
 tournament run r1_reward's trainer (:mod:`r1_reward.verl_glue.group_dispatch`) sends it one *whole group* (all
 ``rollout.n`` responses of a prompt, with ``uid``, ``raw_prompt``, ``data_source`` and ``reward_model``), so a group
 is judged in one worker and never split. The manager plays the configured tournament with the trained R1-Reward
-model (:mod:`r1_reward.reward.pair_judge`, images included), optionally mixes in verl's rule reward where the data
+model (:mod:`r1_reward.tournament.pair_judge`, images included), optionally mixes in verl's rule reward where the data
 has a ground truth, and returns every score and verdict. Loaded by ``reward.reward_manager.source=importlib,
 name=TournamentRewardManager`` (conf/tournament/default.yaml) or by registry name ``r1_tournament``.
 """
@@ -20,9 +20,9 @@ from verl.experimental.reward_loop.reward_manager import register
 from verl.experimental.reward_loop.reward_manager.base import RewardManagerBase
 from verl.utils.reward_score import default_compute_score
 
-from r1_reward.reward.pair_judge import GroupPrompt
-from r1_reward.reward.tournament import Verdict, play
-from r1_reward.reward.tournament_config import TOURNAMENT_MANAGER_NAME, build_pair_judge, tournament_settings
+from r1_reward.tournament.config import TOURNAMENT_MANAGER_NAME, build_pair_judge, tournament_settings
+from r1_reward.tournament.pair_judge import GroupPrompt
+from r1_reward.tournament.pairing import Verdict, play
 
 
 def group_seed(seed: int, uid: str) -> int:

@@ -11,8 +11,8 @@ from typing import Any
 
 from r1_reward.judge.config import JudgeConfig, endpoint_missing
 from r1_reward.judge.factory import pool_config
-from r1_reward.reward.pair_judge import PairJudge, PairJudgeSettings
-from r1_reward.reward.tournament import Mode, check_mode
+from r1_reward.tournament.pair_judge import PairJudge, PairJudgeSettings
+from r1_reward.tournament.pairing import Mode, check_mode
 
 TOURNAMENT_MANAGER_NAME = "r1_tournament"
 TOURNAMENT_MANAGER_CLASS = "TournamentRewardManager"

@@ -19,7 +19,7 @@ from r1_reward.evaluate.models.endpoint import choice_sample
 from r1_reward.judge.base import JudgeError
 from r1_reward.openai_chat import ChatGaveUp, ChatRefused, ChatSettings, OpenAIChat, image_part
 from r1_reward.prompt import build_prompt
-from r1_reward.reward.tournament import Match, Verdict
+from r1_reward.tournament.pairing import Match, Verdict
 
 
 @dataclass(frozen=True)
