@@ -45,7 +45,15 @@ def start_server(latency_s: float) -> tuple[subprocess.Popen, str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "r1_reward.judge.loopback", "--port", str(port), "--latency-s", str(latency_s)]
+    command = [
+        sys.executable,
+        "-m",
+        "r1_reward.testing.loopback_judge",
+        "--port",
+        str(port),
+        "--latency-s",
+        str(latency_s),
+    ]
     server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     server.stdout.readline()  # "loopback judge at ..." once it listens
     return server, f"http://127.0.0.1:{port}/v1"

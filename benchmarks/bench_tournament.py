@@ -2,7 +2,7 @@
 
 Scores 128 prompts x 8 rollouts (one ~20 KB image per prompt, sent with every judge request) the way a reward
 worker does (``r1_reward.tournament.pairing.play`` + ``PairJudge``: one shared session, at most ``--concurrency``
-requests in flight, all groups in flight together) against ``r1_reward.reward.loopback_pairwise`` in its own process
+requests in flight, all groups in flight together) against ``r1_reward.testing.loopback_pairwise`` in its own process
 (prefers the longer response; ``--latency-s`` per reply). Per mode it prints the calls, the wall time, the ideal
 ceil(calls / concurrency) x latency (target: wall <= 1.3x ideal) and the time of one blocking call at a time
 (target: >= 30x slower than ours). The blocking baseline (a fresh connection and a wait per call, the sequential
@@ -61,7 +61,7 @@ def start_server(latency_s: float) -> tuple[subprocess.Popen, str]:
     command = [
         sys.executable,
         "-m",
-        "r1_reward.reward.loopback_pairwise",
+        "r1_reward.testing.loopback_pairwise",
         "--port",
         str(port),
         "--latency-s",

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 
 from r1_reward.judge.chat import ChatJudge
 from r1_reward.judge.config import JudgeConfig
-from r1_reward.judge.loopback import Behaviour, LoopbackJudgeServer
 from r1_reward.reward.formula import RewardWeights
 from r1_reward.reward.scoring import score_outputs
+from r1_reward.testing.loopback_judge import Behaviour, LoopbackJudgeServer
 
 SLACK_S = 1.0
 

@@ -1,6 +1,6 @@
 """The project's one web-server stack: an ``aiohttp.web`` app on 127.0.0.1 in the running event loop.
 
-Used by the misbehaving loopback judge (:mod:`r1_reward.judge.loopback`: fault tests, benchmarks) and by the CPU
+Used by the misbehaving loopback judge (:mod:`r1_reward.testing.loopback_judge`: fault tests, benchmarks) and by the CPU
 rollout's chat-completions server (:mod:`r1_reward.cpu.chat_server`); the client side is :mod:`r1_reward.openai_chat`.
 Binding only the loopback address keeps these servers off every other interface.
 """

@@ -11,9 +11,9 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from r1_reward.judge.config import BASE_URL_ENV, MODEL_ENV, JudgeConfig
-from r1_reward.judge.loopback import Behaviour, LoopbackJudgeServer
 from r1_reward.judge.probe import probe_judge
 from r1_reward.reward.config import default_values, validate_reward_config
+from r1_reward.testing.loopback_judge import Behaviour, LoopbackJudgeServer
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
 

@@ -12,9 +12,9 @@ import pytest
 from r1_reward.judge.base import JudgeError, JudgeRequest
 from r1_reward.judge.chat import ChatJudge
 from r1_reward.judge.config import JudgeConfig
-from r1_reward.judge.loopback import Behaviour, LoopbackJudgeServer
 from r1_reward.reward.formula import RewardWeights
 from r1_reward.reward.scoring import score_outputs
+from r1_reward.testing.loopback_judge import Behaviour, LoopbackJudgeServer
 
 TIMEOUT_S, RETRIES, BACKOFF_S = 0.2, 1, 0.01
 SECRET = "sk-test-never-print-me"

@@ -13,10 +13,10 @@ import pytest
 from r1_reward.judge.base import JudgeError
 from r1_reward.judge.chat import ChatJudge
 from r1_reward.judge.config import JudgeConfig
-from r1_reward.judge.loopback import Behaviour, LoopbackJudgeServer
 from r1_reward.reward import scoring
 from r1_reward.reward.formula import RewardWeights
 from r1_reward.reward.scoring import score_outputs
+from r1_reward.testing.loopback_judge import Behaviour, LoopbackJudgeServer
 
 SECRET = "sk-test-never-print-me"
 

@@ -8,8 +8,8 @@ import torch
 from hydra_compose import compose_config
 from verl import DataProto
 
-from r1_reward.judge.loopback import Behaviour, LoopbackJudgeServer
 from r1_reward.reward.manager import R1RewardManager
+from r1_reward.testing.loopback_judge import Behaviour, LoopbackJudgeServer
 
 PROMPT_LEN, RESPONSE_LEN = 4, 64
 

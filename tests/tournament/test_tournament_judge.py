@@ -14,7 +14,7 @@ from PIL import Image
 from verl import DataProto
 
 from r1_reward.judge.base import JudgeError
-from r1_reward.reward.loopback_pairwise import LoopbackPairJudge, PairBehaviour
+from r1_reward.testing.loopback_pairwise import LoopbackPairJudge, PairBehaviour
 from r1_reward.tournament.pair_judge import GroupPrompt, PairJudge, PairJudgeSettings, p_first_of
 from r1_reward.tournament.pairing import Match
 

@@ -1,5 +1,5 @@
 """A loopback OpenAI-style judge server that can be told to misbehave: for fault tests, the reward benchmark and
-for trying the ``endpoint`` backend without a GPU (``python -m r1_reward.judge.loopback --port 8000``).
+for trying the ``endpoint`` backend without a GPU (``python -m r1_reward.testing.loopback_judge --port 8000``).
 
 It answers ``POST /v1/chat/completions`` as a *correct* judge of our prompt: "yes" iff the reasoning says
 "Response N is better" for the final answer N. Faults: ``http500``, ``http401``, ``garbage`` (a non-JSON body),

@@ -5,7 +5,7 @@ longer response (ties: Response 1), so every verdict and every Eq. 3 score can b
 each request's body (to check images travel with the prompt) and its peak concurrency. Faults: ``unparseable`` (a
 reply without an answer), ``http500``, ``http401``; ``fail_marker`` makes only requests containing that text
 answer HTTP 500. ``latency_s`` delays every reply. Binds 127.0.0.1 only.
-``python -m r1_reward.reward.loopback_pairwise --port 8000 --latency-s 0.2`` serves it from a separate process.
+``python -m r1_reward.testing.loopback_pairwise --port 8000 --latency-s 0.2`` serves it from a separate process.
 """
 
 import argparse
@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from r1_reward.judge.loopback import completion
+from r1_reward.testing.loopback_judge import completion
 
 _RESPONSES = re.compile(r"\[Response 1\]: (.*); \[Response 2\]: (.*)\n\n###Output Format", re.S)
 
