@@ -3,7 +3,7 @@
     python benchmarks/stability.py [--seeds 3] [--steps 12] [--regimes default,stress] [--out outputs/stability]
 
 Every run starts from the same cold-start SFT checkpoint (tiny Qwen2.5-VL on the toy task, trained in-script and
-cached under ``<out>/sft``) and trains with ``r1_reward.cpu.mini_rl``: the variant's config composed from
+cached under ``<out>/sft``) and trains with ``benchmarks/mini_rl.py``: the variant's config composed from
 ``conf/experiment/<variant>.yaml`` as ``main_ppo`` composes it, our reward (rule consistency judge), the estimator
 and the policy loss that verl's registries serve (see that module for what it does and does not mirror).
 Each rollout batch of ``--batch`` samples (``rollout.n`` = 1, batch z-score as in the paper) is reused for
@@ -19,6 +19,7 @@ SFT checkpoint: ``--regimes default --out A --sft-cache C`` and ``--regimes stre
 import argparse
 import json
 import math
+import sys
 import time
 from pathlib import Path
 
@@ -29,8 +30,12 @@ from tqdm import tqdm
 from verl.utils.config import omega_conf_to_dataclass
 
 import r1_reward.register  # noqa: F401  (registers the loss and the estimator)
-from r1_reward.cpu import mini_rl, tiny_model
+from r1_reward.cpu import tiny_model
 from r1_reward.data import toy
+
+# The in-process RL loop beside this script (benchmarks/mini_rl.py).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import mini_rl  # noqa: E402
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 VARIANTS = ("stable_reinforce", "reinforce_pp", "no_pre_clip", "no_adv_filter")
