@@ -9,8 +9,10 @@ Training reward and evaluation both call :func:`parse_output`, so "what counts a
 Plain string search, no backtracking regex, so very long outputs cost linear time; nothing is ever evaluated.
 """
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 Answer = Literal["1", "2"]
 VALID_ANSWERS: tuple[Answer, ...] = ("1", "2")
@@ -65,3 +67,50 @@ def parse_output(text: str) -> ParsedOutput:
         answer=_answer(text, answer_span),
         think=None if think_span is None else _inner(text, think_span, "think"),
     )
+
+
+def answer_char_offset(text: str, answer: str | None) -> int | None:
+    """Character offset of the verdict digit inside the output's ``<answer>`` pair, or None if there is no verdict."""
+    if answer is None:
+        return None
+    start = text.find("<answer>")
+    found = text.find(answer, start + len("<answer>")) if start >= 0 else -1
+    return found if found >= 0 else None
+
+
+def token_index_at(offset: int, n_tokens: int, prefix_text: Callable[[int], str]) -> int:
+    """Index of the token that holds character ``offset``: the smallest i with ``len(prefix_text(i + 1)) > offset``.
+
+    ``prefix_text(n)`` decodes the first n generated tokens; binary search keeps this O(log n) decodes.
+    """
+    low, high = 0, n_tokens - 1
+    while low < high:
+        middle = (low + high) // 2
+        if len(prefix_text(middle + 1)) > offset:
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
+@dataclass(frozen=True)
+class ChoiceAnswer:
+    """The verdict of one OpenAI chat-completion choice: answer, the answer token's probability if the reply carried
+    ``logprobs``, and the text."""
+
+    answer: Answer | None
+    prob: float | None
+    text: str
+
+
+def chat_choice_answer(choice: dict[str, Any]) -> ChoiceAnswer:
+    """Parse one chat-completion choice (``message.content``, optional ``logprobs.content``) with parse_output."""
+    text = (choice.get("message") or {}).get("content") or ""
+    answer = parse_output(text).answer
+    tokens = ((choice.get("logprobs") or {}).get("content")) or []
+    offset = answer_char_offset(text, answer)
+    if offset is None or not tokens:
+        return ChoiceAnswer(answer, None, text)
+    pieces = [t.get("token", "") for t in tokens]
+    index = token_index_at(offset, len(pieces), lambda n: "".join(pieces[:n]))
+    return ChoiceAnswer(answer, math.exp(tokens[index]["logprob"]), text)

@@ -1,8 +1,8 @@
 """The trained R1-Reward model as the pairwise judge of a GRPO tournament (Appendix C.9), over OpenAI chat.
 
 One request per match: the paper's Table 1 prompt (:func:`r1_reward.prompt.build_prompt`) with the prompt's
-image(s) as inline ``image_url`` parts before it, read by the shared parser (:func:`r1_reward.parse.parse_output`
-through the evaluator's :func:`choice_sample`, which also takes the answer token's probability from ``logprobs``).
+image(s) as inline ``image_url`` parts before it, read by the shared parser (:func:`r1_reward.parse.chat_choice_answer`,
+which also takes the answer token's probability from ``logprobs``).
 The client rules are the consistency judge's: the shared transport :mod:`r1_reward.openai_chat` (one session per
 process, at most ``concurrency`` requests in flight, timeouts, retries with backoff), and identical matches in
 flight share one request. A reply without a verdict is *unparseable*, a request that still fails after its retries
@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from r1_reward.evaluate.models.endpoint import choice_sample
 from r1_reward.judge.base import JudgeError
 from r1_reward.openai_chat import ChatGaveUp, ChatRefused, ChatSettings, OpenAIChat, image_part
+from r1_reward.parse import chat_choice_answer
 from r1_reward.prompt import build_prompt
 from r1_reward.tournament.pairing import Match, Verdict
 
@@ -109,7 +109,7 @@ def p_first_of(reply: Any) -> tuple[float | None, str]:
         choice = reply["choices"][0]
     except (KeyError, IndexError, TypeError):
         return None, "unparseable"
-    sample = choice_sample(choice)
+    sample = chat_choice_answer(choice)
     if sample.answer is None:
         return None, "unparseable"
     confidence = 1.0 if sample.prob is None else sample.prob

@@ -8,16 +8,16 @@ returns them. Errors never quote the server's reply (a server may echo the key).
 """
 
 import asyncio
-import math
 import os
 from pathlib import Path
 from typing import Any
 
 from r1_reward.evaluate.items import Presentation
 from r1_reward.evaluate.models import media
-from r1_reward.evaluate.models.base import Sample, answer_char_offset, token_index_at
-from r1_reward.evaluate.models.shared import presentation_prompt, read_answer
+from r1_reward.evaluate.models.base import Sample
+from r1_reward.evaluate.models.shared import presentation_prompt
 from r1_reward.openai_chat import ChatSettings, OpenAIChat, RetryableError, image_part
+from r1_reward.parse import chat_choice_answer
 
 
 class EndpointModel:
@@ -91,12 +91,5 @@ def _choices(reply: Any) -> list[dict[str, Any]]:
 
 def choice_sample(choice: dict[str, Any]) -> Sample:
     """A sample from one chat-completion choice; the answer token's probability from its ``logprobs`` if present."""
-    text = (choice.get("message") or {}).get("content") or ""
-    answer = read_answer(text)
-    tokens = ((choice.get("logprobs") or {}).get("content")) or []
-    offset = answer_char_offset(text, answer)
-    if offset is None or not tokens:
-        return Sample(answer, None, text)
-    pieces = [t.get("token", "") for t in tokens]
-    index = token_index_at(offset, len(pieces), lambda n: "".join(pieces[:n]))
-    return Sample(answer, math.exp(tokens[index]["logprob"]), text)
+    parsed = chat_choice_answer(choice)
+    return Sample(parsed.answer, parsed.prob, parsed.text)

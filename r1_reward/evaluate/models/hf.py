@@ -13,8 +13,9 @@ import torch
 from r1_reward import qwen_vl
 from r1_reward.evaluate.items import Presentation
 from r1_reward.evaluate.models import media
-from r1_reward.evaluate.models.base import Sample, answer_char_offset, token_index_at
+from r1_reward.evaluate.models.base import Sample
 from r1_reward.evaluate.models.shared import presentation_prompt, read_answer
+from r1_reward.parse import answer_char_offset, token_index_at
 
 
 class TransformersModel:

@@ -12,8 +12,9 @@ from typing import Any
 
 from r1_reward.evaluate.items import Presentation
 from r1_reward.evaluate.models import media
-from r1_reward.evaluate.models.base import Sample, answer_char_offset, token_index_at
+from r1_reward.evaluate.models.base import Sample
 from r1_reward.evaluate.models.shared import presentation_prompt, read_answer
+from r1_reward.parse import answer_char_offset, token_index_at
 
 
 class VllmModel:
