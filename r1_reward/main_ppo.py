@@ -17,6 +17,7 @@ from r1_reward.algos.adv_filter import validate_filter_config
 from r1_reward.cluster.resources import check_cluster
 from r1_reward.judge.probe import probe_judge
 from r1_reward.reward.config import validate_reward_config
+from r1_reward.tournament.config import uses_tournament, validate_tournament_config
 
 EXTERNAL_MODULES_ENV = "VERL_USE_EXTERNAL_MODULES"
 
@@ -54,7 +55,8 @@ def run(config: DictConfig) -> None:
     # Hydra-only interpolations (a sweep run's ${hydra:job.override_dirname} name) resolve here, not in Ray workers.
     OmegaConf.resolve(config)
     export_plugins(config)
-    validate_reward_config(config)
+    # The GRPO tournament (Appendix C.9) brings its own reward manager; every other run uses the R1 reward's.
+    validate_tournament_config(config) if uses_tournament(config) else validate_reward_config(config)
     probe_judge(config)
     validate_filter_config(config)
     validate(config)

@@ -15,12 +15,6 @@ from omegaconf import DictConfig, open_dict
 from r1_reward.judge.config import JudgeConfig, resolve_env
 from r1_reward.reward.formula import Combine, RewardWeights
 from r1_reward.reward.scoring import FAILURE_POLICIES, FailurePolicy
-from r1_reward.tournament.config import (
-    TOURNAMENT_MANAGER_CLASS,
-    TOURNAMENT_MANAGER_NAME,
-    uses_tournament,
-    validate_tournament_config,
-)
 
 MANAGER_NAME = "r1_reward"
 MANAGER_CLASS = "R1RewardManager"
@@ -61,8 +55,6 @@ class RewardConfig:
 
 def _check_manager(reward: Mapping[str, Any]) -> None:
     manager = reward["reward_manager"]
-    if manager.get("name") in (TOURNAMENT_MANAGER_CLASS, TOURNAMENT_MANAGER_NAME):
-        return  # the GRPO tournament reward (Appendix C.9), checked by validate_tournament_config
     by_import = manager.get("source") == "importlib" and manager.get("name") == MANAGER_CLASS
     by_registry = manager.get("source") == "register" and manager.get("name") == MANAGER_NAME
     if by_import and not (manager.get("module") or {}).get("path"):
@@ -96,15 +88,15 @@ def _check_pool(reward: Mapping[str, Any], backend: str) -> None:
         )
 
 
-def validate_reward_config(config: Mapping[str, Any]) -> tuple[RewardConfig, JudgeConfig]:
+def validate_reward_config(config: Mapping[str, Any], check_manager: bool = True) -> tuple[RewardConfig, JudgeConfig]:
     """Check every reward and judge setting (ValueError naming the fix) and write the judge's env-var values into
-    ``config`` so the reward workers need not read them. Call once, in the driver, before Ray starts."""
+    ``config`` so the reward workers need not read them. Call once, in the driver, before Ray starts.
+    ``check_manager=False``: the reward manager is another one (the tournament's), checked by its own package."""
     reward_config = RewardConfig.from_config(config)
     judge_config = resolve_env(config["r1_reward"]["judge"])
-    _check_manager(config["reward"])
+    if check_manager:
+        _check_manager(config["reward"])
     _check_pool(config["reward"], judge_config.backend)
-    if uses_tournament(config):
-        validate_tournament_config(config)
     if isinstance(config, DictConfig):
         with open_dict(config):
             config.r1_reward.judge.base_url, config.r1_reward.judge.model = judge_config.base_url, judge_config.model

@@ -11,6 +11,7 @@ from typing import Any
 
 from r1_reward.judge.config import JudgeConfig, endpoint_missing
 from r1_reward.judge.factory import pool_config
+from r1_reward.reward.config import validate_reward_config
 from r1_reward.tournament.pair_judge import PairJudge, PairJudgeSettings
 from r1_reward.tournament.pairing import Mode, check_mode
 
@@ -72,7 +73,9 @@ def tournament_settings(config: Mapping[str, Any]) -> TournamentSettings:
 
 
 def validate_tournament_config(config: Mapping[str, Any]) -> TournamentSettings:
-    """Everything a tournament run needs before Ray starts: its keys, a model judge, GRPO groups, verl's V1 trainer."""
+    """Everything a tournament run needs before Ray starts: the reward and judge settings, its own keys, a model
+    judge, GRPO groups, verl's V1 trainer."""
+    validate_reward_config(config, check_manager=False)
     settings = tournament_settings(config)
     backend = config["r1_reward"]["judge"].get("backend")
     if backend not in JUDGE_BACKENDS:

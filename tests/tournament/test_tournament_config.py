@@ -6,8 +6,7 @@ from pathlib import Path
 import pytest
 from hydra import compose, initialize_config_dir
 
-from r1_reward.reward.config import validate_reward_config
-from r1_reward.tournament.config import tournament_settings, uses_tournament
+from r1_reward.tournament.config import uses_tournament, validate_tournament_config
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
 
@@ -29,7 +28,7 @@ def test_downstream_grpo_has_the_papers_settings():
     assert config.reward.reward_model.enable and config.reward.reward_model.enable_resource_pool
     assert config.reward.reward_manager.name == "TournamentRewardManager" and uses_tournament(config)
     assert config.r1_reward.judge.backend == "pool" and config.trainer.total_epochs == 1
-    settings = validate_reward_config(config) and tournament_settings(config)
+    settings = validate_tournament_config(config)
     assert settings.mode == "round_robin" and settings.judge_weight == 1.0 and settings.rule_weight == 0.0
 
 
@@ -47,11 +46,11 @@ def test_downstream_grpo_has_the_papers_settings():
 )
 def test_bad_settings_name_the_fix(override, names):
     with pytest.raises(ValueError, match=names.replace("(", r"\(").replace(".", r"\.")):
-        validate_reward_config(composed(override))
+        validate_tournament_config(composed(override))
 
 
 def test_validation_with_groups_is_allowed():
-    validate_reward_config(composed("trainer.val_before_train=true", "actor_rollout_ref.rollout.val_kwargs.n=4"))
+    validate_tournament_config(composed("trainer.val_before_train=true", "actor_rollout_ref.rollout.val_kwargs.n=4"))
 
 
 def test_every_tournament_key_has_a_comment():
