@@ -1,4 +1,5 @@
-"""The package's layering (issue #14): checked on the import statements of every module, so a new edge fails here."""
+"""The package's layering (shared/DESIGN.md): checked on the import statements of every module, so a new edge fails
+here. Arrows point down; only verl_glue/ (and the CPU glue in cpu/) know verl internals."""
 
 import ast
 from pathlib import Path
@@ -39,10 +40,59 @@ def offenders(folder: str | None, forbidden: str) -> list[str]:
         ("judge", "r1_reward.reward"),  # the judge sits below the reward
         ("data", "r1_reward.reward"),
         ("evaluate", "r1_reward.reward"),
+        ("reward", "r1_reward.tournament"),  # the tournament builds on the reward, never the reverse
+        ("tournament", "r1_reward.evaluate"),  # training code never depends on the benchmark runner
+        ("reward", "r1_reward.evaluate"),
+        ("judge", "r1_reward.evaluate"),
+        ("algos", "r1_reward.evaluate"),
+        ("verl_glue", "r1_reward.evaluate"),
+        (None, "r1_reward.testing"),  # fakes are for tests and benchmarks, never a training run
     ],
 )
 def test_no_module_imports_across_a_layer(folder, forbidden):
     assert offenders(folder, forbidden) == []
+
+
+# verl internals: the trainer, its Ray controller, its entry point and the TransferQueue it keeps batches in. The
+# registries in verl.trainer.ppo.core_algos and the reward-manager registry are public extension points.
+VERL_INTERNALS = ("verl.trainer.ppo", "verl.single_controller", "verl.trainer.main_ppo", "transfer_queue")
+VERL_PUBLIC = ("verl.trainer.ppo.core_algos",)
+# Where verl internals may be touched: the glue folders, and the entry point that hands the config to run_ppo.
+GLUE = ("verl_glue", "cpu")
+ENTRY_POINT_USES = {"main_ppo.py": {"verl.trainer.main_ppo", "verl.trainer.ppo.utils"}}
+
+
+def verl_internals_used(path: Path) -> set[str]:
+    """The verl internals and private verl names ``path`` imports."""
+    used = set()
+    for name in imported_modules(path):
+        if name.startswith(VERL_PUBLIC):
+            continue
+        if name.startswith(VERL_INTERNALS) or (name.startswith("verl.") and name.rsplit(".", 1)[-1].startswith("_")):
+            used.add(name)
+    return used
+
+
+def test_only_the_glue_folders_touch_verl_internals():
+    found = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE)
+        if relative.parts[0] in GLUE:
+            continue
+        used = {
+            name
+            for name in verl_internals_used(path)
+            if not name.startswith(tuple(ENTRY_POINT_USES.get(str(relative), ())))
+        }
+        if used:
+            found[str(relative)] = sorted(used)
+    assert found == {}
+
+
+def test_the_verl_rule_sees_private_names_and_internal_modules(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text("from verl.workers.rollout.base import _ROLLOUT_REGISTRY\nimport transfer_queue as tq\n")
+    assert verl_internals_used(module) == {"verl.workers.rollout.base._ROLLOUT_REGISTRY", "transfer_queue"}
 
 
 def test_the_check_sees_lazy_imports(tmp_path):
