@@ -5,19 +5,14 @@ fails inside a Ray worker, after the cluster has started. The experiments are ov
 these keys; tests/gpu_stack/ composes every one of them and runs verl's validation in the GPU environment.
 """
 
-from pathlib import Path
-
 import pytest
-from hydra import compose, initialize_config_dir
+from hydra_compose import compose_config
 from omegaconf import OmegaConf
 
-CONF = Path(__file__).resolve().parents[1] / "conf"
 CLUSTER_4x8 = ["trainer.nnodes=4", "trainer.n_gpus_per_node=8"]
 
 
-def composed(*overrides: str):
-    with initialize_config_dir(config_dir=str(CONF), version_base=None):
-        return compose("r1_reward", overrides=list(overrides))
+composed = compose_config
 
 
 @pytest.mark.parametrize("judge", [[], ["+judge=pool"]], ids=["rule", "pool"])
@@ -39,3 +34,14 @@ def test_sdpa_profile_turns_off_what_needs_flash_attn():
     config = composed("+experiment=stable_reinforce", "+profile=sdpa")
     assert config.actor_rollout_ref.model.override_config.attn_implementation == "sdpa"
     assert config.actor_rollout_ref.model.use_remove_padding is False
+
+
+def test_yaml_repeats_the_stable_reinforce_dataclass_defaults():
+    # The defaults live in the config dataclasses conf/r1_reward.yaml swaps in; the YAML repeats them with a comment.
+    from r1_reward.algos.adv_filter import StableReinforceAlgoConfig
+    from r1_reward.algos.pre_clip import PreClipPolicyLossConfig
+
+    config = composed().r1_reward
+    loss, algo = PreClipPolicyLossConfig(), StableReinforceAlgoConfig()
+    assert dict(config.pre_clip) == {key: getattr(loss, key) for key in config.pre_clip}
+    assert (config.adv_filter.threshold, config.adv_filter.scope) == (algo.adv_filter_threshold, algo.adv_norm_scope)

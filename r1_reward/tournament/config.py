@@ -6,7 +6,7 @@ the per-request timeout is its own (a judgement is a whole reasoning, not a one-
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from r1_reward.judge.config import JudgeConfig, endpoint_missing
@@ -35,6 +35,32 @@ class TournamentSettings:
     max_failed_frac: float = 0.5
     verdict_log_dir: str | None = None
 
+    def __post_init__(self) -> None:
+        check_mode(self.mode)
+        if self.judge_weight < 0 or self.rule_weight < 0 or self.judge_weight + self.rule_weight == 0:
+            raise ValueError(
+                f"r1_reward.tournament.judge_weight={self.judge_weight} / rule_weight={self.rule_weight}: "
+                "both must be >= 0 and not both 0"
+            )
+        if self.max_tokens < 1 or self.timeout_s <= 0 or not 0.0 <= self.max_failed_frac <= 1.0:
+            raise ValueError(
+                "r1_reward.tournament: max_tokens must be >= 1, timeout_s > 0 and max_failed_frac in [0, 1] "
+                "(see conf/tournament/default.yaml)"
+            )
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any]) -> "TournamentSettings":
+        """The typed settings from ``r1_reward.tournament`` (defaults here; unknown keys are errors)."""
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(cfg) - set(known))
+        if unknown:
+            raise ValueError(
+                f"r1_reward.tournament.{unknown[0]} is not a tournament setting: use one of {sorted(known)}"
+            )
+        numbers = {key: known[key].type(value) for key, value in cfg.items() if known[key].type in (int, float, bool)}
+        values = {**cfg, **numbers}
+        return cls(**{**values, "verdict_log_dir": values.get("verdict_log_dir") or None})
+
 
 def uses_tournament(config: Mapping[str, Any]) -> bool:
     """Whether the reward manager is the tournament (``+tournament=default``, ``+experiment=downstream_grpo``)."""
@@ -47,29 +73,7 @@ def tournament_settings(config: Mapping[str, Any]) -> TournamentSettings:
     cfg = config["r1_reward"].get("tournament")
     if cfg is None:
         raise ValueError("r1_reward.tournament is missing: add +tournament=default (conf/tournament/default.yaml)")
-    settings = TournamentSettings(
-        mode=check_mode(cfg.get("mode", "round_robin")),
-        seed=int(cfg.get("seed", 0)),
-        judge_weight=float(cfg.get("judge_weight", 1.0)),
-        rule_weight=float(cfg.get("rule_weight", 0.0)),
-        use_logprobs=bool(cfg.get("use_logprobs", False)),
-        max_tokens=int(cfg.get("max_tokens", 1024)),
-        temperature=float(cfg.get("temperature", 0.0)),
-        timeout_s=float(cfg.get("timeout_s", 120.0)),
-        max_failed_frac=float(cfg.get("max_failed_frac", 0.5)),
-        verdict_log_dir=cfg.get("verdict_log_dir") or None,
-    )
-    if settings.judge_weight < 0 or settings.rule_weight < 0 or settings.judge_weight + settings.rule_weight == 0:
-        raise ValueError(
-            f"r1_reward.tournament.judge_weight={settings.judge_weight} / rule_weight={settings.rule_weight}: "
-            "both must be >= 0 and not both 0"
-        )
-    if settings.max_tokens < 1 or settings.timeout_s <= 0 or not 0.0 <= settings.max_failed_frac <= 1.0:
-        raise ValueError(
-            "r1_reward.tournament: max_tokens must be >= 1, timeout_s > 0 and max_failed_frac in [0, 1] "
-            "(see conf/tournament/default.yaml)"
-        )
-    return settings
+    return TournamentSettings.from_config(cfg)
 
 
 def validate_tournament_config(config: Mapping[str, Any]) -> TournamentSettings:

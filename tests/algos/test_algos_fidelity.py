@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
+from hydra_compose import compose_config
 from verl.trainer.ppo.core_algos import get_policy_loss_fn
 from verl.utils.config import omega_conf_to_dataclass
 
@@ -18,12 +18,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from helpers import actor_config  # noqa: E402
 from test_algos_pre_clip import token_losses  # noqa: E402
 
-CONF = Path(__file__).resolve().parents[2] / "conf"
-
-
-def composed(*overrides: str):
-    with initialize_config_dir(config_dir=str(CONF), version_base=None):
-        return compose("r1_reward", overrides=list(overrides))
+composed = compose_config
 
 
 def test_pre_clip_off_is_plain_ppo_on_the_paper_example():

@@ -10,7 +10,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
+from hydra_compose import CONF, compose_config
 from omegaconf import OmegaConf
 
 from r1_reward.cluster.resources import pools, shortfall
@@ -19,7 +19,6 @@ from r1_reward.main_ppo import validate
 pytestmark = pytest.mark.gpu_stack
 
 REPO = Path(__file__).resolve().parents[2]
-CONF = REPO / "conf"
 EXPERIMENTS = sorted(path.stem for path in (CONF / "experiment").glob("*.yaml"))
 # 4 nodes x 8 GPUs: all 32 train, or 4 GPUs of each node train and 4 hold the judge pool. (Three training nodes and a
 # judge node, launch/slurm/train.sh's JUDGE_NODES=1 on 4 nodes, leave 24 training GPUs, which the paper's batch of 256
@@ -55,9 +54,7 @@ def test_vllm_and_verls_vllm_classes_import():
     assert get_rollout_replica_class("vllm") is vLLMReplica  # what the policy and the judge pool both look up
 
 
-def composed(*overrides: str):
-    with initialize_config_dir(config_dir=str(CONF), version_base=None):
-        return compose("r1_reward", overrides=list(overrides))
+composed = compose_config
 
 
 @pytest.mark.parametrize("judge", ["rule", "pool"])

@@ -4,10 +4,12 @@ env vars read once in the driver, renamed and unknown keys named, and one probe 
 import asyncio
 import re
 import threading
-from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
+from hydra_compose import (
+    CONF,
+    compose_config,
+)
 from omegaconf import OmegaConf
 
 from r1_reward.judge.config import BASE_URL_ENV, MODEL_ENV, JudgeConfig
@@ -15,12 +17,7 @@ from r1_reward.judge.probe import probe_judge
 from r1_reward.reward.config import default_values, validate_reward_config
 from r1_reward.testing.loopback_judge import Behaviour, LoopbackJudgeServer
 
-CONF = Path(__file__).resolve().parents[2] / "conf"
-
-
-def composed(*overrides: str):
-    with initialize_config_dir(config_dir=str(CONF), version_base=None):
-        return compose("r1_reward", overrides=list(overrides))
+composed = compose_config
 
 
 def test_yaml_repeats_the_dataclass_defaults() -> None:

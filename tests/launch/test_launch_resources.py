@@ -1,20 +1,16 @@
 """A config that asks for more GPUs than the cluster has stops before Ray starts, naming the settings."""
 
-from pathlib import Path
-
 import pytest
-from hydra import compose, initialize_config_dir
+from hydra_compose import compose_config
 
 import r1_reward.cluster.resources as resources
 from r1_reward.cluster.resources import Pool, node_gpus, pools, shortfall
 
-CONF = str(Path(__file__).resolve().parents[2] / "conf")
 TRAIN_4x8 = ("trainer.nnodes=4", "trainer.n_gpus_per_node=8")
 
 
 def composed(*overrides: str):
-    with initialize_config_dir(config_dir=CONF, version_base=None):
-        return compose("r1_reward", overrides=["+experiment=stable_reinforce", *overrides])
+    return compose_config("+experiment=stable_reinforce", *overrides)
 
 
 def trainer(nnodes: int, gpus: int) -> Pool:

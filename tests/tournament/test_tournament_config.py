@@ -1,22 +1,17 @@
 """+experiment=downstream_grpo composes the Appendix C.9 settings on verl's config, and the tournament's settings
 are checked before Ray starts, each error naming the key to change."""
 
-from pathlib import Path
-
 import pytest
-from hydra import compose, initialize_config_dir
+from hydra_compose import (
+    CONF,
+    compose_config,
+)
 
-from r1_reward.tournament.config import uses_tournament, validate_tournament_config
-
-CONF = Path(__file__).resolve().parents[2] / "conf"
+from r1_reward.tournament.config import tournament_settings, uses_tournament, validate_tournament_config
 
 
 def composed(*overrides: str):
-    with initialize_config_dir(config_dir=str(CONF), version_base=None):
-        return compose(
-            "r1_reward",
-            overrides=["+experiment=downstream_grpo", "reward.reward_model.model_path=/ckpt/r1", *overrides],
-        )
+    return compose_config("+experiment=downstream_grpo", "reward.reward_model.model_path=/ckpt/r1", *overrides)
 
 
 def test_downstream_grpo_has_the_papers_settings():
@@ -61,3 +56,16 @@ def test_every_tournament_key_has_a_comment():
             is_leaf = ":" in stripped and not stripped.startswith(("#", "-")) and not stripped.endswith(":")
             if is_leaf and line.startswith(" "):
                 assert lines[k - 1].strip().startswith("#"), f"{path.name}: {stripped} has no comment"
+
+
+def test_yaml_repeats_the_dataclass_defaults():
+    from dataclasses import asdict
+
+    from r1_reward.tournament.config import TournamentSettings
+
+    assert dict(compose_config("+tournament=default").r1_reward.tournament) == asdict(TournamentSettings())
+
+
+def test_unknown_tournament_key_is_an_error_naming_it():
+    with pytest.raises(ValueError, match="r1_reward.tournament.max_fail_frac is not a tournament setting"):
+        tournament_settings(composed("+r1_reward.tournament.max_fail_frac=0.2"))
