@@ -26,8 +26,11 @@ from verl.trainer.ppo.core_algos import (
     register_adv_est,
 )
 
+from r1_reward.algos import required_settings
+
 ESTIMATOR_NAME = "stable_reinforce"
 SCOPES = ("batch", "group")
+FILTER_KEYS = ("adv_filter_threshold", "adv_norm_scope")
 
 # Statistics of the most recent call in this process, drained by the trainer into its step metrics
 # (verl's estimator interface returns tensors only). See r1_reward.verl_glue.trainer.
@@ -71,15 +74,18 @@ def check_group_reach(threshold: Optional[float], scope: str, group_size: int) -
     )
 
 
+def filter_settings(algorithm: Any) -> tuple[Optional[float], str]:
+    """``(threshold, scope)`` of an algorithm config (our dataclass or its DictConfig); the defaults live only in
+    :class:`StableReinforceAlgoConfig`, so a config without the keys was not composed on conf/r1_reward.yaml."""
+    threshold, scope = required_settings(algorithm, FILTER_KEYS, "algorithm", StableReinforceAlgoConfig)
+    return threshold, scope
+
+
 def validate_filter_config(config: Any) -> None:
     """Config-time check of a composed trainer config (the estimator alone does not know ``rollout.n``)."""
     algorithm = config.algorithm
     if algorithm.get("adv_estimator") == ESTIMATOR_NAME:
-        check_group_reach(
-            algorithm.get("adv_filter_threshold", 3.0),
-            algorithm.get("adv_norm_scope", "batch"),
-            int(config.actor_rollout_ref.rollout.n),
-        )
+        check_group_reach(*filter_settings(algorithm), int(config.actor_rollout_ref.rollout.n))
 
 
 def pop_filter_metrics() -> dict[str, float]:
@@ -99,8 +105,7 @@ def compute_stable_reinforce_advantage(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Z-scored outcome advantages with the 3-sigma filter; returns ``(advantages, returns)``."""
     assert config is not None, "the stable_reinforce estimator needs the algorithm config"
-    threshold = config.get("adv_filter_threshold", 3.0)
-    scope = config.get("adv_norm_scope", "batch")
+    threshold, scope = filter_settings(config)
     check_filter_settings(threshold, scope)
     if scope == "group":
         if index is None:

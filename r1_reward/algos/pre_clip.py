@@ -23,7 +23,10 @@ from verl.trainer.ppo.core_algos import agg_loss, register_policy_loss
 from verl.utils import torch_functional as verl_F
 from verl.workers.config import ActorConfig, PolicyLossConfig
 
+from r1_reward.algos import required_settings
+
 LOSS_NAME = "stable_reinforce"
+POLICY_LOSS = "actor_rollout_ref.actor.policy_loss"
 
 
 @dataclass
@@ -47,11 +50,12 @@ class PreClipPolicyLossConfig(PolicyLossConfig):
 
 def log_ratio_bounds(policy_loss_config: Any) -> tuple[float, float]:
     """The clamp interval ``[log δ_min, log δ_max]`` for a policy-loss config (dataclass or DictConfig)."""
-    log_bound = policy_loss_config.get("log_bound", None)
+    log_bound, delta_min, delta_max = required_settings(
+        policy_loss_config, ("log_bound", "delta_min", "delta_max"), POLICY_LOSS, PreClipPolicyLossConfig
+    )
     if log_bound is not None:
         return -float(log_bound), float(log_bound)
-    delta_min = float(policy_loss_config.get("delta_min", 1e-3))
-    delta_max = float(policy_loss_config.get("delta_max", 1e3))
+    delta_min, delta_max = float(delta_min), float(delta_max)
     if delta_min <= 0.0:
         raise ValueError(f"r1_reward.pre_clip.delta_min must be > 0, got {delta_min}")
     return math.log(delta_min), math.log(delta_max)
@@ -73,8 +77,11 @@ def compute_policy_loss_stable_reinforce(
     eps_low = config.clip_ratio_low if config.clip_ratio_low is not None else config.clip_ratio
     eps_high = config.clip_ratio_high if config.clip_ratio_high is not None else config.clip_ratio
 
+    enabled, dual_clip = required_settings(
+        config.policy_loss, ("enabled", "dual_clip"), POLICY_LOSS, PreClipPolicyLossConfig
+    )
     log_ratio = log_prob - old_log_prob
-    if not config.policy_loss.get("enabled", True):
+    if not enabled:
         low, high = -math.inf, math.inf
     pre_clipped = (log_ratio < low) | (log_ratio > high)
     ratio = torch.exp(torch.clamp(log_ratio, min=low, max=high))
@@ -83,8 +90,8 @@ def compute_policy_loss_stable_reinforce(
     pg_losses2 = -advantages * torch.clamp(ratio, 1 - eps_low, 1 + eps_high)
     clipped = torch.maximum(pg_losses1, pg_losses2)
     pg_losses, clipfrac_lower = clipped, torch.zeros_like(clipped)
-    if config.policy_loss.get("dual_clip", False):
-        pg_losses3 = -advantages * config.get("clip_ratio_c", 3.0)
+    if dual_clip:
+        pg_losses3 = -advantages * config.clip_ratio_c
         pg_losses = torch.where(advantages < 0, torch.minimum(pg_losses3, clipped), clipped)
         clipfrac_lower = torch.gt(clipped, pg_losses3).float() * (advantages < 0).float()
     if rollout_is_weights is not None:
