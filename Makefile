@@ -1,7 +1,11 @@
-# r1_reward developer commands. `make setup` builds .venv from nothing; `make test` runs the test suite.
+# r1_reward developer commands. `make demo` and `make test` build .venv first when it is missing or older than
+# pyproject.toml / constraints/ (`make setup` rebuilds it on request). `make test` is the fast tier (minutes),
+# `make test-e2e` the real end-to-end runs (tens of minutes); CI runs both.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Written by `make setup` once .venv is complete; older than pyproject.toml or a constraints file means rebuild.
+STAMP := $(VENV)/.installed
 # The GPU stack built on a machine without a GPU, for `make test-gpu-stack` (see README "Install on a GPU cluster").
 GPU_VENV := .venv-gpu
 # setup-gpu: 1 builds flash-attn against the installed torch (needs nvcc, or a matching prebuilt wheel); 0 leaves it
@@ -10,7 +14,7 @@ FLASH_ATTN ?= 1
 # setup-gpu: 1 adds the Megatron extra (megatron-core, transformer-engine; needs nvcc).
 MEGATRON ?= 0
 
-.PHONY: setup setup-gpu gpu-stack-env test-gpu-stack gpu-pins test lint demo bench clean
+.PHONY: setup setup-gpu gpu-stack-env test-gpu-stack gpu-pins test test-e2e lint demo bench clean
 
 setup:
 	rm -rf $(VENV)
@@ -20,6 +24,11 @@ setup:
 	$(BIN)/pip install -q -c constraints/cpu.txt torch
 	$(BIN)/pip install -q -c constraints/cpu.txt -e '.[dev]'
 	$(BIN)/python -c "import r1_reward, verl, torch; print('r1_reward ready: verl', verl.__version__, 'torch', torch.__version__)"
+	touch $(STAMP)
+
+# .venv when missing or stale (a fresh clone: `make demo` / `make test` just work).
+$(STAMP): pyproject.toml $(wildcard constraints/*.txt)
+	$(MAKE) setup
 
 # On a GPU node: .venv with verl 0.9.1's GPU stack (constraints/gpu.txt), then flash-attn / Megatron built against it.
 setup-gpu:
@@ -41,7 +50,7 @@ test-gpu-stack:
 	$(GPU_VENV)/bin/python -m pytest -q -m gpu_stack tests/gpu_stack
 
 # That the GPU pin set still resolves (pip's resolver on PyPI metadata, nothing installed): run by .ci/run.
-gpu-pins:
+gpu-pins: $(STAMP)
 	mkdir -p build
 	$(BIN)/pip install -q --dry-run --ignore-installed --report build/gpu-pins.json -c constraints/gpu.txt '.[gpu]'
 	$(BIN)/python -c "import json; got = {p['metadata']['name']: p['metadata']['version'] for p in \
@@ -54,18 +63,23 @@ define gpu_stack
 	$(1)/bin/pip install -q -c constraints/gpu.txt -e '.[gpu,dev]'
 endef
 
-test: lint
-	$(BIN)/python -m pytest -q tests
+# The fast tier: every test but the real end-to-end runs (marker e2e).
+test: $(STAMP) lint
+	$(BIN)/python -m pytest -q -m "not e2e" tests
 
-lint:
+# The e2e tier: real Ray/verl training runs on CPU, the multi-node scripts, the wheel, the fault tables.
+test-e2e: $(STAMP)
+	$(BIN)/python -m pytest -q -m e2e tests
+
+lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/shellcheck .ci/run $(shell git ls-files '*.sh')
 
-demo:
+demo: $(STAMP)
 	$(BIN)/python -m r1_reward.cpu.demo
 
-bench:
+bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_algos.py
 	$(BIN)/python benchmarks/fuzz_algos.py
 	$(BIN)/python benchmarks/bench_reward.py

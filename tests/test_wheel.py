@@ -6,6 +6,11 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
+# Builds and installs a wheel into a scratch target (tens of seconds): the e2e tier.
+pytestmark = pytest.mark.e2e
+
 REPO = Path(__file__).resolve().parents[1]
 # Run from outside the checkout, with the wheel's package first on the path: prints where r1_reward came from,
 # then the job config exactly as `python -m r1_reward.main_ppo +experiment=stable_reinforce --cfg job` would.

@@ -3,6 +3,11 @@
 import importlib.util
 from pathlib import Path
 
+import pytest
+
+# The whole judge fault table against loopback servers (about a minute): the e2e tier.
+pytestmark = pytest.mark.e2e
+
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "fault_matrix_judge.py"
 
 
