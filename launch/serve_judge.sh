@@ -8,7 +8,7 @@
 #     never on the command line); training reads the same variable (r1_reward.judge.api_key_env)
 #
 # Then train with:
-#   python -m r1_reward.main_ppo +experiment=stable_reinforce +judge=endpoint \
+#   python -m r1_reward.main_ppo +experiment=stable_reinforce judge=endpoint \
 #       r1_reward.judge.base_url=http://<this host>:${PORT}/v1 r1_reward.judge.model=${SERVED_NAME}
 #
 # Usage: launch/serve_judge.sh [any extra `vllm serve` flags]

@@ -54,6 +54,7 @@ def run(config: DictConfig) -> None:
     """Validate and train with verl's ``run_ppo`` (V1 trainer unless ``trainer.use_v1=false``)."""
     # Hydra-only interpolations (a sweep run's ${hydra:job.override_dirname} name) resolve here, not in Ray workers.
     OmegaConf.resolve(config)
+    preflight.check_required(config)
     export_plugins(config)
     # The GRPO tournament (Appendix C.9) brings its own reward manager; every other run uses the R1 reward's.
     validate_tournament_config(config) if uses_tournament(config) else validate_reward_config(config)

@@ -31,7 +31,16 @@ def test_paper_settings_reach_verl_fields():
     assert config.data.train_batch_size == 256 and config.actor_rollout_ref.actor.ppo_mini_batch_size == 128
     assert config.actor_rollout_ref.actor.optim.lr == 1e-6
     assert config.algorithm.kl_ctrl.kl_coef == 0.0 and config.trainer.total_epochs == 5
-    assert config.actor_rollout_ref.model.path == "Qwen/Qwen2.5-VL-7B-Instruct"
+    # No silent base-model default: RL starts from the SFT checkpoint the user names (checked before Ray starts).
+    assert config.actor_rollout_ref.model.path is None
+    # The consistency judge of the paper: Qwen2.5-VL-7B-Instruct in verl's own reward-model pool.
+    assert config.r1_reward.judge.backend == "pool" and config.reward.reward_model.enable
+    assert config.reward.reward_model.model_path == "Qwen/Qwen2.5-VL-7B-Instruct"
+    # The authors' lengths, and over-long prompts dropped (counted) rather than fatal.
+    assert (config.data.max_prompt_length, config.data.max_response_length) == (20480, 1024)
+    assert config.data.filter_overlong_prompts is True
+    # Every checkpoint can be evaluated as saved.
+    assert "hf_model" in config.actor_rollout_ref.actor.checkpoint.save_contents
 
 
 @pytest.mark.parametrize(
@@ -78,7 +87,8 @@ def test_experiments_do_not_restate_the_base_config():
 
     base = _leaves(yaml.safe_load((CONF / "r1_reward.yaml").read_text()))
     for path in sorted((CONF / "experiment").glob("*.yaml")):
-        restated = {key for key, value in _leaves(yaml.safe_load(path.read_text())).items() if base.get(key) == value}
+        leaves = _leaves(yaml.safe_load(path.read_text())).items()
+        restated = {key for key, value in leaves if key in base and base[key] == value}
         assert not restated, f"{path.name} restates conf/r1_reward.yaml: {sorted(restated)}"
 
 
@@ -105,3 +115,34 @@ def test_the_comment_check_finds_a_bare_key(tmp_path):
     path = tmp_path / "x.yaml"
     path.write_text("a:\n  # why\n  b: 1\n  c: 2\n")
     assert uncommented_keys(path) == ["c: 2"]
+
+
+# The layouts the README's commands use for the paper's experiment (policy + the consistency judge in verl's pool):
+# one 8-GPU node split 4 + 4, four 8-GPU nodes each split 4 + 4, and launch/slurm/train.sh's JUDGE_NODES=1 on five
+# 8-GPU nodes (4 train, 1 judges). Three training nodes (24 GPUs) do not divide the batch of 256.
+LAYOUTS = {
+    "1x8": ["trainer.nnodes=1", "trainer.n_gpus_per_node=4", "reward.reward_model.nnodes=1",
+            "reward.reward_model.n_gpus_per_node=4"],
+    "4x8": ["trainer.nnodes=4", "trainer.n_gpus_per_node=4", "reward.reward_model.nnodes=4",
+            "reward.reward_model.n_gpus_per_node=4"],
+    "5x8_judge_node": ["trainer.nnodes=4", "trainer.n_gpus_per_node=8", "reward.reward_model.nnodes=1",
+                       "reward.reward_model.n_gpus_per_node=8"],
+}  # fmt: skip
+CLUSTER_GPUS = {"1x8": [8.0], "4x8": [8.0] * 4, "5x8_judge_node": [8.0] * 5}
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_the_papers_experiment_fits_the_documented_layouts(layout):
+    from r1_reward.cluster.resources import pools, shortfall
+
+    config = composed("+experiment=stable_reinforce", "actor_rollout_ref.model.path=/ckpt/sft", *LAYOUTS[layout])
+    assert config.r1_reward.judge.backend == "pool" and config.reward.reward_model.enable_resource_pool
+    validate(config)  # verl's own checks (batch divisibility among them)
+    assert shortfall(pools(config), CLUSTER_GPUS[layout]) is None  # and our cluster-size check
+
+
+def test_three_training_nodes_do_not_divide_the_papers_batch():
+    config = composed("+experiment=stable_reinforce", "actor_rollout_ref.model.path=/ckpt/sft",
+                      "trainer.nnodes=3", "trainer.n_gpus_per_node=8")  # fmt: skip
+    with pytest.raises(AssertionError, match=r"\(256\) must be divisible by minimal possible batch size \(24\)"):
+        validate(config)

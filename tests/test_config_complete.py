@@ -15,7 +15,7 @@ CLUSTER_4x8 = ["trainer.nnodes=4", "trainer.n_gpus_per_node=8"]
 composed = compose_config
 
 
-@pytest.mark.parametrize("judge", [[], ["+judge=pool"]], ids=["rule", "pool"])
+@pytest.mark.parametrize("judge", [[], ["judge=pool"]], ids=["rule", "pool"])
 @pytest.mark.parametrize("engine", ["dp", "megatron"])
 def test_no_required_value_left_unset(engine, judge):
     config = composed("+experiment=stable_reinforce", f"model_engine={engine}", *CLUSTER_4x8, *judge)
@@ -24,9 +24,9 @@ def test_no_required_value_left_unset(engine, judge):
 
 
 def test_rollout_engines_default_to_vllm_and_the_cpu_profile_swaps_them():
-    gpu = composed("+experiment=stable_reinforce", "+judge=pool")
+    gpu = composed("+experiment=stable_reinforce", "judge=pool")
     assert gpu.actor_rollout_ref.rollout.name == "vllm" and gpu.reward.reward_model.rollout.name == "vllm"
-    cpu = composed("+experiment=stable_reinforce", "+judge=pool", "+profile=cpu_tiny")
+    cpu = composed("+experiment=stable_reinforce", "judge=pool", "+profile=cpu_tiny")
     assert cpu.actor_rollout_ref.rollout.name == "hf" and cpu.reward.reward_model.rollout.name == "hf"
 
 

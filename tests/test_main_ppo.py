@@ -80,7 +80,8 @@ def test_run_rejects_a_bad_reward_setting_before_ray_starts(monkeypatch):
 
     import r1_reward.main_ppo as main_ppo
 
-    config = compose_config("+experiment=stable_reinforce", "r1_reward.reward.on_judge_failure=x")
+    sft = "actor_rollout_ref.model.path=/ckpt/sft"
+    config = compose_config("+experiment=stable_reinforce", sft, "r1_reward.reward.on_judge_failure=x")
     monkeypatch.setattr(main_ppo, "validate", lambda _: pytest.fail("verl validation must not be reached"))
     with pytest.raises(ValueError, match="r1_reward.reward.on_judge_failure"):
         main_ppo.run(config)

@@ -8,7 +8,7 @@ from r1_reward import preflight
 
 
 def config_with(tmp_path, train: str | None, val: str | None):
-    config = compose_config("+experiment=stable_reinforce")
+    config = compose_config("+experiment=stable_reinforce", "actor_rollout_ref.model.path=/ckpt/sft")
     config.data.train_files, config.data.val_files = train, val
     return config
 
@@ -40,3 +40,34 @@ def test_existing_files_remote_urls_and_no_val_set_pass(tmp_path):
     (tmp_path / "t.parquet").write_bytes(b"")
     preflight.check(config_with(tmp_path, str(tmp_path / "t.parquet"), None))
     preflight.check(config_with(tmp_path, "hdfs://cluster/train.parquet", str(tmp_path / "t.parquet")))
+
+
+def test_rl_from_the_papers_experiment_needs_the_sft_checkpoint_named():
+    from r1_reward.preflight import check_required
+
+    config = compose_config("+experiment=stable_reinforce")
+    with pytest.raises(ValueError) as error:
+        check_required(config)
+    message = str(error.value)
+    assert message.startswith("actor_rollout_ref.model.path is unset: RL starts from the cold-start SFT checkpoint")
+    assert 'README "Reproduce the paper", step 4' in message
+    assert "actor_rollout_ref.model.path=Qwen/Qwen2.5-VL-7B-Instruct" in message  # the explicit base-model choice
+    check_required(compose_config("+experiment=stable_reinforce", "actor_rollout_ref.model.path=/ckpt/sft"))
+
+
+def test_the_tournament_judge_model_is_required_only_when_verl_serves_it():
+    from r1_reward.preflight import check_required
+
+    with pytest.raises(ValueError, match="reward.reward_model.model_path is unset: the judge model"):
+        check_required(compose_config("+experiment=downstream_grpo"))
+    check_required(compose_config("+experiment=downstream_grpo", "reward.reward_model.model_path=/ckpt/r1"))
+    check_required(compose_config())  # rule judge: no judge model to serve
+
+
+def test_judge_nodes_reserved_for_another_judge_are_refused():
+    from r1_reward.preflight import check_judge_nodes
+
+    reserved = "r1_reward.cluster.judge_node_resource=r1_reward_judge_node"
+    with pytest.raises(ValueError, match="would sit idle: use judge=pool, or JUDGE_NODES=0"):
+        check_judge_nodes(compose_config("+experiment=reinforce_pp", "judge=rule", reserved))
+    check_judge_nodes(compose_config("+experiment=stable_reinforce", reserved))  # the paper's default: the pool

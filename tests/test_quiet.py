@@ -57,6 +57,7 @@ def test_run_is_quiet_unless_verbose(verbose, runner, monkeypatch, tmp_path):
     monkeypatch.setattr(main_ppo, "check_cluster", lambda _: None)  # nor the GPU count (this machine has none)
     monkeypatch.setattr("verl.trainer.main_ppo.run_ppo", lambda config, task_runner_class: seen.update(
         runner=task_runner_class, env=dict(config.ray_kwargs.ray_init.runtime_env.env_vars)))  # fmt: skip
-    main_ppo.run(compose_config("+experiment=stable_reinforce", f"r1_reward.verbose={verbose}"))
+    policy = "actor_rollout_ref.model.path=/ckpt/sft"
+    main_ppo.run(compose_config("+experiment=stable_reinforce", policy, f"r1_reward.verbose={verbose}"))
     assert seen["runner"] is runner
     assert ("PYTHONWARNINGS" in seen["env"]) is not verbose

@@ -26,7 +26,9 @@ def started(monkeypatch, tmp_path):
     monkeypatch.setattr("verl.trainer.main_ppo.run_ppo", lambda config, task_runner_class: seen.update(config=config))
 
     def start(*overrides: str):
-        main_ppo.run(compose_config("+experiment=stable_reinforce", *overrides))
+        main_ppo.run(
+            compose_config("+experiment=stable_reinforce", "actor_rollout_ref.model.path=/ckpt/sft", *overrides)
+        )
         return seen["config"]
 
     return start

@@ -8,7 +8,7 @@
 # Usage (any Hydra override is passed through to r1_reward.main_ppo):
 #   sbatch --nodes=4 --gpus-per-node=8 --cpus-per-task=64 launch/slurm/train.sh \
 #       +experiment=stable_reinforce data.train_files=/data/rl.parquet data.val_files=/data/val.parquet
-#   JUDGE_NODES=1 sbatch --nodes=4 ... launch/slurm/train.sh +judge=pool ...   # 3 nodes train, 1 serves the judge
+#   JUDGE_NODES=1 sbatch --nodes=5 ... launch/slurm/train.sh +experiment=stable_reinforce ...  # 4 train, 1 judges
 #
 # trainer.nnodes and trainer.n_gpus_per_node are derived from the allocation (overrides given on the command
 # line come later and win). With JUDGE_NODES > 0, verl's separate reward-model pool is switched on
@@ -123,14 +123,17 @@ wait_for_cluster() {
 }
 
 require_judge_pool() {
-    # JUDGE_NODES only reserves nodes; the judge runs there only when +judge=pool selects verl's reward-model pool.
+    # JUDGE_NODES only reserves nodes; the judge runs there only with verl's reward-model pool (judge=pool, the
+    # paper's experiments' default). An explicit other judge is refused here, before Ray starts; an experiment whose
+    # default is another judge is refused by main_ppo's pre-Ray checks (r1_reward/preflight.py).
     ((JUDGE_NODES > 0)) || return 0
     local arg
     for arg in "$@"; do
-        [[ "$arg" == "+judge=pool" || "$arg" == "judge=pool" ]] && return 0
+        if [[ "$arg" =~ ^\+?judge=(.*)$ && "${BASH_REMATCH[1]}" != pool ]]; then
+            die "JUDGE_NODES=$JUDGE_NODES reserves node(s) for verl's judge pool, but $arg puts the judge elsewhere," \
+                "so they would sit idle: use judge=pool, or set JUDGE_NODES=0."
+        fi
     done
-    die "JUDGE_NODES=$JUDGE_NODES reserves node(s) for verl's judge pool, but the overrides do not select it, so" \
-        "they would sit idle: add +judge=pool, or set JUDGE_NODES=0 (rule judge, or +judge=endpoint on its own server)."
 }
 
 train() {

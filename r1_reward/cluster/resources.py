@@ -108,6 +108,6 @@ def check_cluster(config: DictConfig) -> None:
     if problem:
         raise RuntimeError(
             f"Not enough GPUs: {problem} (seen on {source}). Lower trainer.nnodes / trainer.n_gpus_per_node "
-            "(and reward.reward_model.* for +judge=pool) to what the cluster has, or run on a cluster that has them "
+            "(and reward.reward_model.* for judge=pool) to what the cluster has, or run on a cluster that has them "
             "(launch/slurm/train.sh sets both from the allocation); on a CPU use +profile=cpu_tiny."
         )

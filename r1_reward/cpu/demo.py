@@ -3,7 +3,7 @@
 1. build the tiny random Qwen2.5-VL (and Qwen2 judge) and the toy preference task (``r1_reward.cpu.tiny_model``,
    ``r1_reward.data.toy``);
 2. cold-start SFT with verl's SFT trainer (``r1_reward.cpu.sft_cpu``, ``conf/sft``);
-3. StableReinforce RL with ``r1_reward.main_ppo +experiment=stable_reinforce +judge=pool +profile=cpu_tiny``: the
+3. StableReinforce RL with ``r1_reward.main_ppo +experiment=stable_reinforce judge=pool +profile=cpu_tiny``: the
    hf rollout, the R1 reward manager and the consistency judge served by verl's reward-model pool (hf server);
 4. held-out accuracy before SFT, after SFT and after RL, each pair judged in both answer orders
    (``python -m r1_reward.evaluate run --benchmark toy --order both``), the reward curve, and where everything is.
@@ -67,7 +67,7 @@ def cold_start(out: Path, steps: int, lr: float, env: dict[str, str]) -> Path:
 def reinforce(out: Path, policy: Path, steps: int, env: dict[str, str]) -> tuple[Path, list[float]]:
     """StableReinforce from the SFT model; returns the RL HF checkpoint and the mean reward per step."""
     metrics = out / "rl_metrics.jsonl"
-    argv = [sys.executable, "-m", "r1_reward.main_ppo", "+experiment=stable_reinforce", "+judge=pool",
+    argv = [sys.executable, "-m", "r1_reward.main_ppo", "+experiment=stable_reinforce", "judge=pool",
             "+profile=cpu_tiny", f"actor_rollout_ref.model.path={policy}",
             f"reward.reward_model.model_path={out / 'model' / 'text'}", "r1_reward.reward.on_judge_failure=zero",
             f"trainer.total_training_steps={steps}", "trainer.total_epochs=100", f"trainer.save_freq={steps}",

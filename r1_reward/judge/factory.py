@@ -21,7 +21,7 @@ def pool_config(config: JudgeConfig, router_address: str | None, pool_model: str
         raise ValueError(
             "r1_reward.judge.backend=pool needs verl to manage the judge model, but verl passed no reward router "
             "address: set reward.reward_model.enable=true, reward.reward_model.model_path and "
-            "reward.custom_reward_function.path (see conf/judge/pool.yaml: +judge=pool), or use backend=endpoint/rule"
+            "reward.custom_reward_function.path (see conf/judge/pool.yaml: judge=pool), or use backend=endpoint/rule"
         )
     return dataclasses.replace(config, base_url=f"http://{router_address}/v1", model=model)
 

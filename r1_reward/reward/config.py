@@ -74,7 +74,7 @@ def _check_pool(reward: Mapping[str, Any], backend: str) -> None:
         if not model.get("enable") or not model.get("model_path"):
             raise ValueError(
                 "r1_reward.judge.backend=pool needs verl's reward-model pool: set reward.reward_model.enable=true "
-                "and reward.reward_model.model_path (conf/judge/pool.yaml does: +judge=pool)"
+                "and reward.reward_model.model_path (conf/judge/pool.yaml does: judge=pool)"
             )
         if not (reward.get("custom_reward_function") or {}).get("path"):
             raise ValueError(
@@ -84,7 +84,7 @@ def _check_pool(reward: Mapping[str, Any], backend: str) -> None:
     elif model.get("enable"):
         raise ValueError(
             f"reward.reward_model.enable=true starts a verl reward model but r1_reward.judge.backend={backend!r} "
-            "does not use it: set r1_reward.judge.backend=pool (+judge=pool) or reward.reward_model.enable=false"
+            "does not use it: set r1_reward.judge.backend=pool (judge=pool) or reward.reward_model.enable=false"
         )
 
 

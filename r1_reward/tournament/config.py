@@ -85,7 +85,7 @@ def validate_tournament_config(config: Mapping[str, Any]) -> TournamentSettings:
     if backend not in JUDGE_BACKENDS:
         raise ValueError(
             f"r1_reward.judge.backend={backend!r} cannot judge pairs: the tournament needs the trained R1-Reward "
-            "model, so use backend=pool (verl's reward-model pool, +judge=pool) or endpoint (your server)"
+            "model, so use backend=pool (verl's reward-model pool, judge=pool) or endpoint (your server)"
         )
     if int(config["actor_rollout_ref"]["rollout"]["n"]) < 2:
         raise ValueError("the tournament compares a prompt's rollouts: set actor_rollout_ref.rollout.n >= 2 (paper: 8)")

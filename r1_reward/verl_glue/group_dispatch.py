@@ -147,11 +147,17 @@ class GroupRewardLoop:
     def _finish(self, results: list[tuple[list[int], dict]], n_rows: int) -> None:
         metrics = group_metrics([result for _, result in results], n_rows)
         calls, failed = metrics["tournament/judge_calls"], metrics["tournament/judge_failures"]
-        if calls and failed / calls > self.settings.max_failed_frac:
+        unparseable = metrics["tournament/judge_unparseable"]
+        # A call without a verdict scores nothing, whether it failed or its reply held no answer: a judge that never
+        # writes <answer>1|2</answer> would otherwise score every response 0 and GRPO would train on noise.
+        if calls and (failed + unparseable) / calls > self.settings.max_failed_frac:
             raise RuntimeError(
-                f"{int(failed)} of {int(calls)} tournament judge calls failed (> r1_reward.tournament.max_failed_frac="
-                f"{self.settings.max_failed_frac}): check the judge is up (reward.reward_model.* or "
-                "r1_reward.judge.base_url), raise r1_reward.tournament.timeout_s / r1_reward.judge.retries"
+                f"{int(failed + unparseable)} of {int(calls)} tournament judge calls gave no verdict ({int(failed)} "
+                f"failed after retries, {int(unparseable)} unparseable; > r1_reward.tournament.max_failed_frac="
+                f"{self.settings.max_failed_frac}). Failed: check the judge is up (reward.reward_model.* or "
+                "r1_reward.judge.base_url), raise r1_reward.tournament.timeout_s / r1_reward.judge.retries. "
+                "Unparseable: the judge must be a trained R1-Reward model that ends with <answer>1|2</answer> "
+                "(reward.reward_model.model_path), with room to write it (r1_reward.tournament.max_tokens)"
             )
         self._metrics = metrics
         if self.settings.verdict_log_dir:

@@ -24,8 +24,8 @@ EXPERIMENTS = sorted(path.stem for path in (CONF / "experiment").glob("*.yaml"))
 # judge node, launch/slurm/train.sh's JUDGE_NODES=1 on 4 nodes, leave 24 training GPUs, which the paper's batch of 256
 # does not divide: see test_three_training_nodes_do_not_divide_the_papers_batch.)
 CLUSTER = {
-    "rule": ["trainer.nnodes=4", "trainer.n_gpus_per_node=8"],
-    "pool": ["trainer.nnodes=4", "trainer.n_gpus_per_node=4", "+judge=pool", "reward.reward_model.nnodes=4",
+    "rule": ["trainer.nnodes=4", "trainer.n_gpus_per_node=8", "judge=rule"],
+    "pool": ["trainer.nnodes=4", "trainer.n_gpus_per_node=4", "judge=pool", "reward.reward_model.nnodes=4",
              "reward.reward_model.n_gpus_per_node=4"],
 }  # fmt: skip
 # Qwen2.5-VL-7B-Instruct's config.json values that the engine arguments depend on.
@@ -61,14 +61,15 @@ composed = compose_config
 @pytest.mark.parametrize("engine", ["dp", "megatron"])
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
 def test_experiment_composes_complete_and_passes_verl_validation(experiment, engine, judge):
-    config = composed(f"+experiment={experiment}", f"model_engine={engine}", *CLUSTER[judge])
+    checkpoints = ["actor_rollout_ref.model.path=/ckpt/sft", "reward.reward_model.model_path=/ckpt/r1"]
+    config = composed(f"+experiment={experiment}", f"model_engine={engine}", *CLUSTER[judge], *checkpoints)
     OmegaConf.to_container(config, throw_on_missing=True)  # raises naming any `???` left
     validate(config)
     assert shortfall(pools(config), [8.0] * 4) is None  # and our fail-fast check lets it start on 4 x 8 GPUs
 
 
 def test_three_training_nodes_do_not_divide_the_papers_batch():
-    judge_node = ["+judge=pool", "reward.reward_model.nnodes=1", "reward.reward_model.n_gpus_per_node=8"]
+    judge_node = ["judge=pool", "reward.reward_model.nnodes=1", "reward.reward_model.n_gpus_per_node=8"]
     config = composed("+experiment=stable_reinforce", "trainer.nnodes=3", "trainer.n_gpus_per_node=8", *judge_node)
     with pytest.raises(AssertionError, match=r"\(256\) must be divisible by minimal possible batch size \(24\)"):
         validate(config)  # verl's check, before Ray starts

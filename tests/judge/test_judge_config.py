@@ -51,7 +51,7 @@ def test_bad_judge_keys_name_the_fix(cfg: dict, message: str) -> None:
 def test_endpoint_has_no_silent_default_url(monkeypatch) -> None:
     monkeypatch.delenv(BASE_URL_ENV, raising=False)
     with pytest.raises(ValueError, match="r1_reward.judge.base_url"):
-        validate_reward_config(composed("+judge=endpoint"))
+        validate_reward_config(composed("judge=endpoint"))
 
 
 def test_driver_reads_the_env_once_and_workers_get_it_in_the_config(monkeypatch) -> None:
@@ -66,7 +66,7 @@ def test_driver_reads_the_env_once_and_workers_get_it_in_the_config(monkeypatch)
 
 
 def endpoint_config(base_url: str):
-    config = composed("+judge=endpoint", f"r1_reward.judge.base_url={base_url}", "r1_reward.judge.timeout_s=2")
+    config = composed("judge=endpoint", f"r1_reward.judge.base_url={base_url}", "r1_reward.judge.timeout_s=2")
     validate_reward_config(config)
     return config
 
@@ -97,7 +97,10 @@ def test_main_ppo_probes_the_endpoint_before_ray_starts(monkeypatch) -> None:
     import r1_reward.main_ppo as main_ppo
 
     config = composed(
-        "+experiment=stable_reinforce", "+judge=endpoint", "r1_reward.judge.base_url=http://127.0.0.1:9/v1"
+        "+experiment=stable_reinforce",
+        "actor_rollout_ref.model.path=/ckpt/sft",
+        "judge=endpoint",
+        "r1_reward.judge.base_url=http://127.0.0.1:9/v1",
     )
     monkeypatch.setattr(main_ppo, "validate", lambda _: pytest.fail("verl validation must not be reached"))
     with pytest.raises(ValueError, match="did not answer a probe check"):

@@ -4,7 +4,7 @@ Every address in 127.0.0.0/8 reaches loopback, so one machine holds several real
 shim below runs the script's ``ray start`` on this machine bound to 127.0.0.(N+1), all inside one loopback-only
 network namespace with one shared Ray temp dir (as Ray's own multi-node tests do on one host). Each node offers one
 logical GPU; the job trains the tiny CPU profile for 1 step with ``trainer.nnodes=2`` and ``JUDGE_NODES=1
-+judge=pool`` (the hf judge server on node3). What ran where is read from Ray's own state (``multinode_probe.py``,
+judge=pool`` (the hf judge server on node3). What ran where is read from Ray's own state (``multinode_probe.py``,
 run on the head after training), not from our logs; every process of the job carries a marker in its environment,
 so the test can tell that none is left once the script exits, whether it succeeded or failed.
 """
@@ -84,7 +84,7 @@ exit $rc
 
 OVERRIDES = [
     "+experiment=stable_reinforce",
-    "+judge=pool",  # before the profile, which sets the pool's CPU settings
+    "judge=pool",  # the CPU profile picks the rule judge; this puts the tiny judge in verl's pool
     "+profile=cpu_tiny",
     # Ray is already running: its size comes from `ray start`, not from ray.init().
     "ray_kwargs.ray_init.num_cpus=null",

@@ -82,7 +82,7 @@ def test_judge_settings_and_key_are_forwarded_in_a_private_file_never_on_the_com
         FORWARD_ENV="HF_HOME R1_JUDGE_API_KEY",
         HF_HOME="/hf",
     )
-    argv = submit(fake_env, "+judge=endpoint")
+    argv = submit(fake_env, "judge=endpoint")
     assert not any(key in arg for arg in argv)
     assert runtime_env(argv, fake_env)["env_vars"] == {
         "VERL_USE_EXTERNAL_MODULES": "r1_reward.register",

@@ -9,8 +9,10 @@ from r1_reward.cluster.resources import Pool, node_gpus, pools, shortfall
 TRAIN_4x8 = ("trainer.nnodes=4", "trainer.n_gpus_per_node=8")
 
 
-def composed(*overrides: str):
-    return compose_config("+experiment=stable_reinforce", *overrides)
+def composed(*overrides: str, judge: str = "rule"):
+    """The paper's experiment from an SFT checkpoint; the judge outside the training pool unless ``judge=pool``."""
+    return compose_config("+experiment=stable_reinforce", "actor_rollout_ref.model.path=/ckpt/sft", f"judge={judge}",
+                          *overrides)  # fmt: skip
 
 
 def trainer(nnodes: int, gpus: int) -> Pool:
@@ -60,7 +62,7 @@ def test_node_gpus_counts_alive_nodes_gpu_or_npu():
 def test_pools_follow_verl_resource_pool_spec():
     assert pools(composed(*TRAIN_4x8)) == [trainer(4, 8)]
     judge_1x8 = ("reward.reward_model.nnodes=1", "reward.reward_model.n_gpus_per_node=8")
-    with_judge = composed(*TRAIN_4x8, "+judge=pool", *judge_1x8)
+    with_judge = composed(*TRAIN_4x8, *judge_1x8, judge="pool")
     assert pools(with_judge) == [trainer(4, 8), judge(1, 8)]
 
 

@@ -76,7 +76,7 @@ def test_readiness_check_asks_for_every_node_and_gpu(fake_env, calls):
 
 def test_judge_nodes_are_taken_out_of_training_and_given_to_the_reward_pool(fake_env, calls):
     fake_env["JUDGE_NODES"] = "1"
-    assert run_script(fake_env, "+judge=pool").returncode == 0
+    assert run_script(fake_env, "judge=pool").returncode == 0
     assert trainings(calls())[0][3:] == [
         "trainer.nnodes=2",
         "trainer.n_gpus_per_node=8",
@@ -85,7 +85,7 @@ def test_judge_nodes_are_taken_out_of_training_and_given_to_the_reward_pool(fake
         "reward.reward_model.n_gpus_per_node=8",
         "r1_reward.cluster.train_node_resource=r1_reward_train_node",
         "r1_reward.cluster.judge_node_resource=r1_reward_judge_node",
-        "+judge=pool",
+        "judge=pool",
     ]
     # The last node is the judge's: each node offers its role's resource, which verl's pools are pinned to.
     roles = {node_of(call): [arg for arg in call if arg.startswith("--resources=")] for call in ray_starts(calls())}
@@ -118,14 +118,14 @@ def test_a_ray_node_that_exits_early_fails_fast(fake_env, calls):
     assert trainings(calls()) == []
 
 
-def test_judge_nodes_without_the_pool_judge_are_refused_before_ray_starts(fake_env, calls):
-    # Without +judge=pool nothing would run on the reserved node: it would sit idle for the whole job.
+def test_judge_nodes_with_another_judge_named_are_refused_before_ray_starts(fake_env, calls):
+    # With another judge nothing would run on the reserved node: it would sit idle for the whole job.
     fake_env["JUDGE_NODES"] = "1"
-    for overrides in ([], ["+judge=endpoint", "r1_reward.judge.base_url=http://judge:8000/v1"]):
+    for overrides in (["judge=rule"], ["judge=endpoint", "r1_reward.judge.base_url=http://judge:8000/v1"]):
         result = run_script(fake_env, *overrides)
         assert result.returncode == 1
-        assert "JUDGE_NODES=1 reserves node(s) for verl's judge pool" in result.stderr
-        assert "add +judge=pool, or set JUDGE_NODES=0" in result.stderr
+        assert f"JUDGE_NODES=1 reserves node(s) for verl's judge pool, but {overrides[0]}" in result.stderr
+        assert "use judge=pool, or set JUDGE_NODES=0" in result.stderr
     assert ray_starts(calls()) == []
 
 

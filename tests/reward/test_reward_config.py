@@ -46,7 +46,7 @@ def test_verl_resolves_our_manager() -> None:
 
 
 def test_pool_judge_config_validates() -> None:
-    config = compose_config("+judge=pool")
+    config = compose_config("judge=pool")
     validate_reward_config(config)
     assert config.reward.reward_model.enable and config.reward.reward_model.enable_resource_pool
 
@@ -61,7 +61,7 @@ def test_pool_judge_config_validates() -> None:
         ((), ["r1_reward.judge.concurrency=0"], "r1_reward.judge.concurrency"),
         ((), ["r1_reward.judge.backend=endpoint"], "launch/serve_judge.sh"),
         ((), ["r1_reward.judge.backend=pool"], "reward.reward_model.enable=true"),
-        (("+judge=pool",), ["reward.custom_reward_function.path=null"], "reward.custom_reward_function.path"),
+        (("judge=pool",), ["reward.custom_reward_function.path=null"], "reward.custom_reward_function.path"),
         ((), ["reward.reward_model.enable=true"], "does not use it"),
         ((), ["reward.reward_manager.source=register", "reward.reward_manager.name=naive"], "does not point"),
     ],

@@ -67,7 +67,7 @@ def test_pool_judge_end_to_end(tmp_path: Path) -> None:
     overrides = [
         "+experiment=stable_reinforce",
         "+profile=cpu_tiny",
-        "+judge=pool",
+        "judge=pool",
         "trainer.total_training_steps=1",
         f"reward.reward_model.model_path={tmp_path / 'judge'}",
         "reward.reward_model.rollout.name=hf",

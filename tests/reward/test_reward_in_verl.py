@@ -21,7 +21,7 @@ def test_manager_contract() -> None:
 
 
 def test_pool_config_custom_function_loads_through_verl() -> None:
-    config = compose_config("+judge=pool")
+    config = compose_config("judge=pool")
     assert resolve_reward_manager_cls(config) is R1RewardManager
     compute_score = get_custom_reward_fn(config)
     scores = compute_score(

@@ -77,8 +77,8 @@ async def _with_server(byte_tokenizer, overrides: list[str], router: bool):
 @pytest.mark.parametrize(
     ("overrides", "router"),
     [
-        (["+judge=endpoint"], False),
-        (["+judge=pool", "reward.reward_model.model_path=tiny-judge"], True),  # verl's router address, our client
+        (["judge=endpoint"], False),
+        (["judge=pool", "reward.reward_model.model_path=tiny-judge"], True),  # verl's router address, our client
     ],
     ids=["endpoint", "pool"],
 )
@@ -90,4 +90,4 @@ def test_http_judges_through_the_manager(byte_tokenizer, overrides: list[str], r
 
 def test_pool_without_router_names_the_fix(byte_tokenizer) -> None:
     with pytest.raises(ValueError, match="reward.reward_model.enable=true"):
-        R1RewardManager(compose_config("+judge=pool"), byte_tokenizer, None, reward_router_address=None)
+        R1RewardManager(compose_config("judge=pool"), byte_tokenizer, None, reward_router_address=None)

@@ -36,16 +36,17 @@ def test_a_group_is_never_split(groups, n, workers):
 
 
 class FakeWorker:
-    """Stands in for verl's RewardLoopWorker actor: ``compute_score.remote(group)`` scores by the response length."""
+    """Stands in for verl's RewardLoopWorker actor: ``compute_score.remote(group)`` scores by the response length,
+    with one valid verdict and one of ``status`` per group."""
 
-    def __init__(self, seen: list):
-        self.seen = seen
+    def __init__(self, seen: list, status: str = "failed"):
+        self.seen, self.status = seen, status
         self.compute_score = self
 
     def remote(self, data: DataProto) -> dict:
         self.seen.append((id(self), data.non_tensor_batch["uid"].tolist()))
         lengths = data.batch["attention_mask"][:, data.batch["prompts"].shape[1] :].sum(dim=1).tolist()
-        verdicts = [[0, 1, 1.0, "ok"], [1, 0, None, "failed"]]
+        verdicts = [[0, 1, 1.0, "ok"], [1, 0, None, self.status]]
         info = {
             "judge_score": [float(x) for x in lengths],
             "rule_score": [0.0] * len(lengths),
@@ -56,9 +57,9 @@ class FakeWorker:
 
 
 class FakeManager:
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, status: str = "failed"):
         self.seen: list = []
-        self.reward_loop_workers = [FakeWorker(self.seen) for _ in range(workers)]
+        self.reward_loop_workers = [FakeWorker(self.seen, status) for _ in range(workers)]
         self.reward_model_manager = None
 
 
@@ -93,13 +94,26 @@ def test_compute_rm_score_places_each_groups_scores(monkeypatch, tmp_path):
     assert len(logged) == 3
 
 
-def test_too_many_failures_stop_the_step(monkeypatch):
+@pytest.mark.parametrize(("status", "counts"), [("failed", "1 failed after retries, 0 unparseable"),
+                                                ("unparseable", "0 failed after retries, 1 unparseable")])  # fmt: skip
+def test_calls_without_a_verdict_stop_the_step_whether_failed_or_unparseable(monkeypatch, status, counts):
+    # One of the group's two calls gives no verdict: half, over the 0.25 allowed.
     monkeypatch.setattr(group_dispatch.ray, "get", lambda refs: refs)
-    loop = GroupRewardLoop(FakeManager(workers=1), TournamentSettings(max_failed_frac=0.25))
+    loop = GroupRewardLoop(FakeManager(workers=1, status=status), TournamentSettings(max_failed_frac=0.25))
     monkeypatch.setattr(loop, "_extra_fields", lambda n: {"uid": np.array(["a", "a"], dtype=object)})
     loop.bind(["a_0_0", "a_1_0"], "train", step=1)
-    with pytest.raises(RuntimeError, match="max_failed_frac"):
+    with pytest.raises(RuntimeError, match="max_failed_frac") as error:
         loop.compute_rm_score(batch(["a", "a"], [1, 2]))
+    assert f"1 of 2 tournament judge calls gave no verdict ({counts}" in str(error.value)
+
+
+def test_calls_without_a_verdict_within_the_allowed_share_pass(monkeypatch):
+    monkeypatch.setattr(group_dispatch.ray, "get", lambda refs: refs)
+    loop = GroupRewardLoop(FakeManager(workers=1, status="unparseable"), TournamentSettings(max_failed_frac=0.5))
+    monkeypatch.setattr(loop, "_extra_fields", lambda n: {"uid": np.array(["a", "a"], dtype=object)})
+    loop.bind(["a_0_0", "a_1_0"], "train", step=1)
+    loop.compute_rm_score(batch(["a", "a"], [1, 2]))
+    assert loop.pop_metrics()["tournament/judge_unparseable"] == 1
 
 
 def test_streaming_is_off_and_everything_else_is_verls():
