@@ -5,6 +5,7 @@ from typing import Any
 
 from r1_reward.evaluate.models.base import ModelUnderTest, Sample
 from r1_reward.evaluate.models.baselines import FirstBaseline, LongerBaseline, RandomBaseline
+from r1_reward.evaluate.models.checkpoint import hf_model_folder
 
 BASELINES = ("random", "first", "longer")
 MODEL_BACKENDS = ("transformers", "endpoint", "vllm")
@@ -35,6 +36,7 @@ def make_model(
     if name in ("transformers", "vllm"):
         if not model:
             raise ValueError(f"--judge {name} needs --model PATH (a local checkpoint folder)")
+        model = str(hf_model_folder(model))
         if name == "vllm":
             from r1_reward.evaluate.models.vllm_judge import VllmModel
 
