@@ -269,3 +269,14 @@ def test_the_position_id_functions_our_fix_replaces():
     where = "r1_reward/verl_glue/position_ids.py"
     assert packing in inspect.getsource(AsyncSimpleStorageManager._pack_field_values), where
     assert "as_nested_tensor(sub_tensors, layout=torch.jagged)" in inspect.getsource(serial_utils)
+
+
+def test_the_step_batch_keys_failed_rollouts_are_counted_from():
+    """r1_reward/verl_glue/rollout_failures.py: verl's agent loop keys every trajectory {uid}_{session_id}_{index}
+    and the sync replay buffer builds the step's batch from the trajectories that exist (failed ones left out)."""
+    from verl.trainer.ppo.v1 import agent_loop_tq, replay_buffer
+
+    where = "r1_reward/verl_glue/rollout_failures.py"
+    assert 'keys.append(f"{uid}_{session_id}_{i}")' in inspect.getsource(agent_loop_tq), where
+    materialize = inspect.getsource(replay_buffer.ReplayBuffer._materialize_batch)
+    assert 'uid = key.split("_")[0]' in materialize and "for key, tag in partition_snapshot.items()" in materialize

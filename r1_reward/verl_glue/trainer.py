@@ -8,7 +8,8 @@ the step's TransferQueue batch as verl's own trainer reads it (``TransferQueue``
 internals it overrides or reads are pinned in ``tests/test_verl_api.py``.
 With the tournament reward (``r1_reward.tournament.manager``), verl's reward-loop manager is wrapped so whole
 GRPO groups are scored together after the rollout (``r1_reward.verl_glue.group_dispatch``), and its metrics are logged.
-Steps with a non-finite loss or gradient norm are counted and named (``r1_reward.nonfinite``).
+Steps with a non-finite loss or gradient norm are counted and named (``r1_reward.nonfinite``), and so are rollouts
+that failed and were left out of a step (``r1_reward.verl_glue.rollout_failures``).
 """
 
 import transfer_queue as tq
@@ -22,6 +23,7 @@ from r1_reward.reward.metrics import SUB_SCORES, reward_metrics
 from r1_reward.tournament.config import tournament_settings, uses_tournament
 from r1_reward.verl_glue.group_dispatch import GroupRewardLoop
 from r1_reward.verl_glue.placement import pin_pools
+from r1_reward.verl_glue.rollout_failures import check_rollouts
 
 TRAINER_NAME = "r1_reward_sync"
 
@@ -76,6 +78,10 @@ class R1RewardTrainer(PPOTrainerSync):
         data = tq.kv_batch_get(keys=batch.keys, partition_id=batch.partition_id, select_fields=["extra_fields"])
         metrics.update(reward_metrics(sub_scores(data.pop("extra_fields").tolist())))
         metrics.update(self._nonfinite.update(metrics, global_steps))
+        expected = self.config.data.train_batch_size * self.config.actor_rollout_ref.rollout.n
+        metrics.update(
+            check_rollouts(batch.keys, expected, self.config.r1_reward.max_failed_rollout_frac, global_steps)
+        )
         return result
 
 
