@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Serve the consistency judge as an OpenAI-compatible server (vLLM) for r1_reward.judge.backend=endpoint.
+# Serve the consistency judge as an OpenAI-compatible server (vLLM) for judge=endpoint.
 #
 # Prerequisites:
 #   - a GPU node with the cluster extras installed: pip install -e '.[gpu]'   (provides `vllm`)

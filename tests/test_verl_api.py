@@ -280,3 +280,24 @@ def test_the_step_batch_keys_failed_rollouts_are_counted_from():
     assert 'keys.append(f"{uid}_{session_id}_{i}")' in inspect.getsource(agent_loop_tq), where
     materialize = inspect.getsource(replay_buffer.ReplayBuffer._materialize_batch)
     assert 'uid = key.split("_")[0]' in materialize and "for key, tag in partition_snapshot.items()" in materialize
+
+
+def test_the_pool_creation_our_placement_repeats_with_a_node_resource():
+    """r1_reward/verl_glue/placement.py re-does verl's ResourcePoolManager.create_resource_pool with one more
+    argument (RayResourcePool's accelerator_type, which pins every bundle to a node resource), in the hook our trainer
+    overrides, before verl creates the pools."""
+    from verl.single_controller.ray.base import RayResourcePool, ResourcePoolManager
+    from verl.trainer.ppo.v1.trainer_base import PPOTrainer
+
+    from r1_reward.verl_glue.trainer import R1RewardTrainer
+
+    where = "r1_reward/verl_glue/placement.py"
+    create = inspect.getsource(ResourcePoolManager.create_resource_pool)
+    for line in ("process_on_nodes=process_on_nodes,", "use_gpu=True,", "max_colocate_count=self.max_colocate_count,",
+                 "name_prefix=resource_pool_name,", "self._check_resource_available()"):  # fmt: skip
+        assert line in create, f"{where}: verl's create_resource_pool changed ({line})"
+    assert "accelerator_type" in inspect.signature(RayResourcePool.__init__).parameters, where
+    setup = inspect.getsource(PPOTrainer._setup)
+    created = setup.index("self.resource_pool_manager.create_resource_pool()")
+    assert setup.index("self._init_resource_pool_mgr()") < created, where
+    assert "_init_resource_pool_mgr" in vars(R1RewardTrainer), where

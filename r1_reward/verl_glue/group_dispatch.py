@@ -14,6 +14,9 @@ prompt's ``rollout.n`` responses can land on different workers. :class:`GroupRew
 It also logs the step's tournament metrics and, when ``verdict_log_dir`` is set, every verdict (one JSONL per step).
 Everything else is delegated to verl's manager. Used by ``r1_reward.verl_glue.trainer.R1RewardTrainer`` (V1 trainer
 only).
+
+Written against verl 0.9.1 (pinned in tests/test_verl_api.py). No upstream issue is known; retire it when verl's
+reward loop can score a GRPO group as a whole.
 """
 
 import json

@@ -6,6 +6,9 @@ enable_resource_pool`` Ray may put training bundles on the node meant for the ju
 training and judge nodes each a Ray custom resource and names them in ``r1_reward.cluster``; every bundle of a pool
 then also asks for a sliver of its resource (verl's own ``RayResourcePool(accelerator_type=...)`` mechanism), so
 Ray can only place it on those nodes.
+
+Written against verl 0.9.1 (pinned in tests/test_verl_api.py). No upstream issue is known; retire it when verl's
+ResourcePoolManager takes per-pool node constraints.
 """
 
 from collections.abc import Mapping

@@ -12,6 +12,9 @@ Before the first step verl prints two things that tell a user nothing new:
    ``PYTHONWARNINGS`` entries for exactly those messages, for the driver and (through the Ray runtime env) workers.
 
 ``r1_reward.verbose=true`` brings both back. Only verl's V1 runner (the default, ``trainer.use_v1=true``) is quieted.
+
+Written against verl 0.9.1 (pinned in tests/test_verl_api.py). No upstream issue is known; retire it when verl's runner
+takes a verbosity setting and its engine registry stops warning about optional engines.
 """
 
 import warnings

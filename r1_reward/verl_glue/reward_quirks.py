@@ -6,6 +6,9 @@ the configured reward manager. The ``pool`` judge needs both (the pool for the j
 reward), so ``conf/judge/pool.yaml`` points ``custom_reward_function`` at :func:`compute_score` below.
 ``R1RewardManager`` ignores the function verl hands it; to stay honest it still computes the R1 reward with the
 rule judge, so verl's stock managers could use it. ``tests/test_verl_api.py`` fails if verl changes.
+
+Written against verl 0.9.1. No upstream issue is known; retire it (and conf/judge/pool.yaml's custom_reward_function)
+when verl's RewardLoopWorker calls the reward manager for a managed reward model.
 """
 
 import asyncio

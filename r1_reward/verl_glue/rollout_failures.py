@@ -7,6 +7,9 @@ from the step batch's keys (``{uid}_{session_id}_{index}``, verl 0.9.1's Transfe
 tests/test_verl_api.py): metric ``rollout/failed_sessions``, a warning naming the step, and an error once more than
 ``r1_reward.max_failed_rollout_frac`` of a step's rollouts failed. Over-long prompts never get this far:
 conf/r1_reward.yaml filters them before training.
+
+Written against verl 0.9.1. No upstream issue is known; retire it when verl's sync trainer reports (or refuses) a
+step that lost rollouts.
 """
 
 import logging

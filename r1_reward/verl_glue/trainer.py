@@ -10,6 +10,9 @@ With the tournament reward (``r1_reward.tournament.manager``), verl's reward-loo
 GRPO groups are scored together after the rollout (``r1_reward.verl_glue.group_dispatch``), and its metrics are logged.
 Steps with a non-finite loss or gradient norm are counted and named (``r1_reward.nonfinite``), and so are rollouts
 that failed and were left out of a step (``r1_reward.verl_glue.rollout_failures``).
+
+Written against verl 0.9.1 (pinned in tests/test_verl_api.py). No upstream issue asks for estimator metrics or
+training-time reward sub-scores; this class shrinks when verl's estimator interface can return metrics.
 """
 
 import transfer_queue as tq

@@ -148,10 +148,10 @@ def test_policy_rollout_engine_arguments(qwen25_vl_7b_dir):
     assert (replica.world_size, replica.nnodes) == (2, 1)
     assert args.model == str(qwen25_vl_7b_dir) and args.tensor_parallel_size == 2
     assert args.gpu_memory_utilization == 0.5 and args.dtype == "bfloat16"
-    # max_model_len unset in the rollout config: verl takes the model's 128000; prompts are 4096 + 1024 tokens.
+    # max_model_len unset in the rollout config: verl takes the model's 128000; prompts are 20480 + 1024 tokens.
     assert args.max_model_len == QWEN25_VL_7B["max_position_embeddings"]
     assert (config.actor_rollout_ref.rollout.prompt_length, config.actor_rollout_ref.rollout.response_length) == (
-        4096, 1024)  # fmt: skip
+        20480, 1024)  # fmt: skip
     assert args.max_num_batched_tokens == 8192 and args.enable_sleep_mode is True
     assert not args.limit_mm_per_prompt  # rollout.limit_images unset: vLLM's own per-prompt image limit
     assert args.seed == config.actor_rollout_ref.rollout.seed
