@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from omegaconf import OmegaConf
 from verl import DataProto
 from verl.trainer.ppo.core_algos import compute_reinforce_plus_plus_outcome_advantage
 from verl.trainer.ppo.ray_trainer import compute_advantage
@@ -56,6 +57,17 @@ def test_paper_example_255_ones_and_a_zero():
     assert metrics["adv_filter/filtered_frac"] == pytest.approx(1 / 256)
     assert metrics["adv_filter/filtered_token_frac"] == pytest.approx(1 / 256)
     assert pop_filter_metrics() == {}
+
+
+@pytest.mark.parametrize(("tokens", "z"), [(1, -15.937), (4, -15.961), (64, -15.968)])
+def test_the_papers_minus_15_96_depends_on_the_response_length(tokens, z):
+    # Whitening is over tokens: with L tokens per response the zero's z-score is -sqrt(255 * (256L - 1) / (256L)),
+    # so the paper's -15.96 is the figure for 3-4 token responses; by hand: L=1 -15.937, L=4 -15.961, L=64 -15.968.
+    rewards = torch.zeros(256, tokens)
+    rewards[:255, -1] = 1.0
+    config = OmegaConf.create({"gamma": 1.0})
+    plain, _ = compute_reinforce_plus_plus_outcome_advantage(rewards, torch.ones(256, tokens), config)
+    assert round(plain[-1, 0].item(), 3) == z
 
 
 def test_equals_verl_reinforce_plus_plus_when_nothing_is_filtered():
