@@ -67,7 +67,7 @@ def run(config: DictConfig) -> None:
 
     from r1_reward.verl_glue import quiet
 
-    verbose = bool(config.r1_reward.get("verbose", False))
+    verbose = bool(config.r1_reward.verbose)
     if not verbose:
         quiet.quiet_workers(config)
     folder = run_folder.run_folder(config)

@@ -91,7 +91,7 @@ def validate_tournament_config(config: Mapping[str, Any]) -> TournamentSettings:
         raise ValueError("the tournament compares a prompt's rollouts: set actor_rollout_ref.rollout.n >= 2 (paper: 8)")
     trainer = config["trainer"]
     validates = trainer.get("val_before_train") or (trainer.get("test_freq") or -1) > 0
-    if validates and int(config["actor_rollout_ref"]["rollout"]["val_kwargs"].get("n", 1)) < 2:
+    if validates and int(config["actor_rollout_ref"]["rollout"]["val_kwargs"]["n"]) < 2:
         raise ValueError(
             "validation would score groups of one response, which a tournament cannot rank: set "
             "actor_rollout_ref.rollout.val_kwargs.n >= 2 (and do_sample=true), or trainer.val_before_train=false "
