@@ -31,6 +31,7 @@ RAY_WAIT_TIMEOUT=${RAY_WAIT_TIMEOUT:-600}                 # seconds to wait for 
 RAY_POLL_INTERVAL=${RAY_POLL_INTERVAL:-5}                 # seconds between cluster checks
 LOG_DIR=${LOG_DIR:-logs/slurm-${SLURM_JOB_ID:-local}}     # per-node Ray logs land here
 PYTHON=${PYTHON:-python}                                  # interpreter with r1_reward installed
+DRIVER_STOP_TIMEOUT=${DRIVER_STOP_TIMEOUT:-20}            # seconds the driver gets to stop on SIGTERM, then SIGKILL
 
 # With JUDGE_NODES > 0 each node gets one of these Ray custom resources, and verl's pools are pinned to them
 # (r1_reward.cluster.*_node_resource): Ray would otherwise place training and judge bundles on any node.
@@ -47,9 +48,25 @@ die() {
     exit 1
 }
 
+stop_driver() {
+    # The driver runs in its own process group (see train). After a lost head node it can hang in Ray's shutdown,
+    # waiting for a GCS that is gone: SIGTERM, then SIGKILL the whole group after DRIVER_STOP_TIMEOUT seconds.
+    [[ -n "$driver_pid" ]] && kill -0 "$driver_pid" 2>/dev/null || return 0
+    kill -TERM -- "-$driver_pid" 2>/dev/null || true
+    local waited=0
+    while kill -0 "$driver_pid" 2>/dev/null && ((waited < DRIVER_STOP_TIMEOUT)); do
+        sleep 1
+        waited=$((waited + 1))
+    done
+    if kill -0 "$driver_pid" 2>/dev/null; then
+        echo "train.sh: the training driver did not stop within ${DRIVER_STOP_TIMEOUT}s of SIGTERM: killed it" >&2
+    fi
+    kill -KILL -- "-$driver_pid" 2>/dev/null || true
+}
+
 cleanup() {
     # Stop the driver and the Ray steps started below; Slurm would kill them at job end anyway, this makes it prompt.
-    [[ -n "$driver_pid" ]] && kill "$driver_pid" 2>/dev/null || true
+    stop_driver
     for pid in "${ray_pids[@]}"; do
         kill "$pid" 2>/dev/null || true
     done
@@ -138,16 +155,18 @@ require_judge_pool() {
 
 train() {
     # The driver runs in the background so that a Ray node that dies mid-run (its step exits) stops the job with
-    # a message naming the node, instead of verl waiting on actors that can no longer be placed.
-    "$PYTHON" -m r1_reward.main_ppo "$@" &
+    # a message naming the node, instead of verl waiting on actors that can no longer be placed. It gets its own
+    # process group (setsid), so that stop_driver can end it and anything it started, whatever state Ray is in.
+    setsid "$PYTHON" -m r1_reward.main_ppo "$@" &
     driver_pid=$!
     local pid
     while kill -0 "$driver_pid" 2>/dev/null; do
         for pid in "${ray_pids[@]}"; do
             if ! kill -0 "$pid" 2>/dev/null; then
-                kill "$driver_pid" 2>/dev/null || true
-                die "the Ray node on ${ray_node[$pid]} exited during training, so training was stopped:" \
-                    "see ${ray_log[$pid]} (and the Ray session logs of that node)."
+                echo "train.sh: the Ray node on ${ray_node[$pid]} exited during training, so training was stopped:" \
+                    "see ${ray_log[$pid]} (and the Ray session logs of that node)." >&2
+                stop_driver
+                exit 1
             fi
         done
         sleep "$RAY_POLL_INTERVAL"
@@ -178,6 +197,7 @@ main() {
     mkdir -p "$LOG_DIR"
     share_ray_token
     trap cleanup EXIT
+    trap 'exit 143' TERM INT
     local head=${nodes[0]}
     local head_ip
     head_ip=$(srun --nodes=1 --ntasks=1 -w "$head" hostname --ip-address | awk '{print $1}')

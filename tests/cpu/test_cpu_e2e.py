@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from r1_reward.cpu.tiny_model import build
@@ -69,7 +70,7 @@ def tail(path: Path, lines: int = 60) -> str:
 def tiny_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("cpu_tiny")
     build(root / "model", seed=0)
-    toy.write(root / "data", n_train=32, n_test=8, seed=0)  # 4 batches of 8: one epoch covers 3 steps
+    toy.write(root / "data", seed=0)  # the CPU walkthrough's data: 64 rows, 8 steps of 8 in the profile's one epoch
     return root
 
 
@@ -85,24 +86,26 @@ def _report(label: str, wall_s: float, metrics: list[dict]) -> None:
     print(f"\n[{label}] wall {wall_s:.1f}s; step times {steps}")
 
 
-def test_two_step_smoke_logs_stable_reinforce_metrics(tiny_dir, tmp_path):
+def test_default_cpu_run_trains_to_its_end_with_stable_reinforce_metrics(tiny_dir, tmp_path):
+    """The README's CPU command as written (no step cap): all 8 steps of the profile's epoch. Before the position-id
+    fix (r1_reward/verl_glue/position_ids.py) it crashed at step 5 when a batch's rows were all one length."""
     log_path, run = tmp_path / "run.log", tmp_path / "run"
     started = time.monotonic()
-    process = start(["trainer.total_training_steps=2"], tiny_dir, None, log_path)
-    _finish(process, log_path, "2-step smoke")
+    process = start([], tiny_dir, None, log_path)
+    _finish(process, log_path, "default CPU run")
     # Every output is in the run folder, named at start and end; the start-up stays quiet (no config dump).
     metrics = read_metrics(run / "metrics.jsonl")
     _report("smoke", time.monotonic() - started, metrics)
     log = log_path.read_text(errors="replace")
     assert log.count(f"r1_reward run folder: {run}") == 2
     assert (run / "config.yaml").is_file() and (run / "main_ppo.log").is_file()
-    assert (run / "checkpoints" / "global_step_2").is_dir()  # saved at the last step by default
+    assert (run / "checkpoints" / "global_step_8").is_dir()  # saved at the last step by default
     # verl's optional-engine warnings: only the driver's own (it imports verl before reading the config), not the
     # ~70 of the Ray workers; and no config dump.
     assert len(re.findall(r"UserWarning: \w+ engine is not available", log)) <= len(OPTIONAL_ENGINES)
     assert "'actor_rollout_ref': {" not in log
     print(f"[smoke] {len(log.splitlines())} log lines")
-    assert [m["step"] for m in metrics] == [1, 2]
+    assert [m["step"] for m in metrics] == list(range(1, 9))
     for step in metrics:
         data = step["data"]
         # The StableReinforce plug-ins ran: pre-clip loss (actor) and 3-sigma filter (advantage) report their metrics.
@@ -117,6 +120,55 @@ def test_two_step_smoke_logs_stable_reinforce_metrics(tiny_dir, tmp_path):
         assert data["reward/mean"] == pytest.approx(data["critic/score/mean"], abs=1e-5)
         assert 0.0 <= data["reward/format_rate"] <= 1.0 and 0.0 <= data["reward/accuracy"] <= 1.0
         assert 0.0 <= data["reward/judge_failures"] <= data["reward/judge_calls"] <= 8
+        assert_rollout_matches_actor(data)
+
+
+# The rollout samples from the model the actor trains: verl recomputes every sampled token's probability with the
+# actor (old log-probs) and logs the largest gap to the rollout's own. Both compute in fp32 on CPU, so a gap above
+# this bound means the two see different inputs (the missing mm_token_type_ids of the hf rollout gave log-prob gaps
+# up to 5 on a sharp model) or different weights.
+ROLLOUT_ACTOR_PROB_GAP = 0.01
+
+
+def assert_rollout_matches_actor(data: dict) -> None:
+    assert data["training/rollout_probs_diff_valid"] == 1
+    assert data["training/rollout_probs_diff_max"] < ROLLOUT_ACTOR_PROB_GAP, data["training/rollout_probs_diff_max"]
+
+
+def one_prompt_data(tiny_dir: Path, out: Path, copies: int = 16) -> Path:
+    """``copies`` rows of the toy task's first prompt (every prompt of a batch has the same length), plus one row
+    whose question is far over the profile's data.max_prompt_length (256 tokens)."""
+    frame = pd.read_parquet(tiny_dir / "data" / "train.parquet").iloc[[0] * (copies + 1)].reset_index(drop=True)
+    long_turn = dict(frame.at[copies, "prompt"][0])
+    long_turn["content"] = long_turn["content"].replace("What colour", "What colour " + "is it really " * 200)
+    frame.at[copies, "prompt"] = [long_turn]
+    out.mkdir(parents=True)
+    frame.to_parquet(out / "train.parquet")
+    return out / "train.parquet"
+
+
+def test_rows_of_one_length_train_with_the_rollouts_positions(tiny_dir, tmp_path):
+    """verl issue #7899's repro: one prompt 16 times and responses cut at 8 tokens, so every row a rank gets has one
+    length. Without r1_reward/verl_glue/position_ids.py this failed at step 1 (split_with_sizes ... [4, 4, ...]).
+    A planted over-long prompt is dropped before training (conf/r1_reward.yaml), not a crash."""
+    train = one_prompt_data(tiny_dir, tmp_path / "data")
+    log_path, run = tmp_path / "run.log", tmp_path / "run"
+    overrides = [f"data.train_files={train}", "data.max_response_length=8", "trainer.total_epochs=2",
+                 "trainer.total_training_steps=3"]  # fmt: skip
+    started = time.monotonic()
+    _finish(start(overrides, tiny_dir, None, log_path), log_path, "one-length rows")
+    metrics = read_metrics(run / "metrics.jsonl")
+    _report("one-length rows", time.monotonic() - started, metrics)
+    log = log_path.read_text(errors="replace")
+    assert "dataset len: 17" in log and "filter dataset len: 16" in log  # verl's own count, before and after
+    assert [m["step"] for m in metrics] == [1, 2, 3]
+    # In at least one step every response hit the 8-token cap, so every row of the batch had one length (a random
+    # model may end a response early); in every step the recomputed old log-probs, which go through verl's
+    # micro-batch chunking, match the rollout's token for token.
+    assert any(step["data"]["response_length/clip_ratio"] == 1.0 for step in metrics)
+    for step in metrics:
+        assert_rollout_matches_actor(step["data"])
+        assert step["data"]["rollout/failed_sessions"] == 0
 
 
 def _wait_for_checkpoint(process, checkpoint_dir, log_path, step: int) -> None:

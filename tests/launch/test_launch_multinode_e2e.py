@@ -3,7 +3,7 @@
 Every address in 127.0.0.0/8 reaches loopback, so one machine holds several real Ray nodes: the ``srun -w nodeN``
 shim below runs the script's ``ray start`` on this machine bound to 127.0.0.(N+1), all inside one loopback-only
 network namespace with one shared Ray temp dir (as Ray's own multi-node tests do on one host). Each node offers one
-logical GPU; the job trains the tiny CPU profile for 1 step with ``trainer.nnodes=2`` and ``JUDGE_NODES=1
+logical GPU; the job trains the tiny CPU profile for 2 steps with ``trainer.nnodes=2`` and ``JUDGE_NODES=1
 judge=pool`` (the hf judge server on node3). What ran where is read from Ray's own state (``multinode_probe.py``,
 run on the head after training), not from our logs; every process of the job carries a marker in its environment,
 so the test can tell that none is left once the script exits, whether it succeeded or failed.
@@ -34,6 +34,7 @@ JUDGE_IP = "127.0.0.4"
 # srun -w nodeN CMD: runs CMD on this machine as node N (IP 127.0.0.(N+1)); `ray start` gets that IP and the shared
 # temp dir. The nodes share this machine's cores and Ray gives a raylet 30 s to register, so a node starts only once
 # the previous one reported "Ray runtime started" (on a real cluster each node has its own cores). TERM reaches Ray.
+# When the step ends, every process it started is killed, as Slurm does with a step's cgroup.
 SRUN = r"""#!/usr/bin/env bash
 node=
 while [[ $# -gt 0 && $1 == -* ]]; do
@@ -47,12 +48,18 @@ extra=(--temp-dir="$SHARED_RAY_TMP")
 if [[ " $* " == *" --head "* ]]; then extra+=(--dashboard-host="$ip"); else extra+=(--node-ip-address="$ip"); fi
 while ((n > 1)) && [[ ! -e $SHIM_DIR/started-node$((n - 1)) ]]; do sleep 1; done
 log=$(readlink /proc/$$/fd/1)
-"$@" "${extra[@]}" &
+# The step's Ray runs in a session of its own; ending the step kills the whole session, orphans included (a raylet
+# killed mid-run leaves its agents behind, as Slurm's step cgroup would not).
+setsid "$@" "${extra[@]}" &
 pid=$!
-trap 'kill -TERM $pid; wait $pid; exit 143' TERM INT
+end_step() { pkill -KILL -s "$pid" 2>/dev/null || true; }
+trap 'kill -TERM $pid; wait $pid; end_step; exit 143' TERM INT
 until grep -q "Ray runtime started" "$log" 2>/dev/null || ! kill -0 $pid 2>/dev/null; do sleep 1; done
 kill -0 $pid 2>/dev/null && touch "$SHIM_DIR/started-node$n"
 wait $pid
+rc=$?
+end_step
+exit $rc
 """
 
 SCONTROL = """#!/usr/bin/env bash
@@ -89,8 +96,8 @@ OVERRIDES = [
     # Ray is already running: its size comes from `ray start`, not from ray.init().
     "ray_kwargs.ray_init.num_cpus=null",
     "ray_kwargs.ray_init.num_gpus=null",
-    # 1 step: a second step across two training nodes fails inside verl (README "Running on a cluster").
-    "trainer.total_training_steps=1",
+    # 2 steps (each rank gets 4 rows of one prompt length: verl issue #7899, fixed in r1_reward/verl_glue/).
+    "trainer.total_training_steps=2",
     "trainer.experiment_name=slurm",
     # Both launches share the run folder (hydra.run.dir below): the ray_job run must train, not resume the
     # checkpoint the train.sh run saved at its last step.
@@ -109,7 +116,7 @@ def tiny_dir(tmp_path_factory) -> Path:
 
     root = tmp_path_factory.mktemp("tiny")
     build(root / "model")
-    write(root / "data", n_train=8, n_test=8)  # 1 batch of 8: one epoch is the 1 step
+    write(root / "data", n_train=16, n_test=8)  # 2 batches of 8: one epoch is the 2 steps
     return root
 
 
@@ -288,17 +295,18 @@ def check_placement_and_plugins(state: dict, launcher: str) -> None:
 
 def check_losses(root: Path, experiment: str) -> None:
     steps = metrics(root, experiment)
-    assert [step["step"] for step in steps] == [1]
+    assert [step["step"] for step in steps] == [1, 2]
     losses = [step["data"]["actor/pg_loss"] for step in steps]
     print(f"[multinode e2e] {experiment}: actor/pg_loss per step {losses}")
     assert all(math.isfinite(loss) for loss in losses)
 
 
-def judge_raylet_serving(marker: str) -> int | None:
-    """Pid of node3's raylet once one of its workers runs an actor (the judge replica), else None."""
+def raylet_serving(marker: str, ip: str) -> int | None:
+    """Pid of the raylet of the node at ``ip`` once one of its workers runs an actor (node3: the judge replica;
+    node1, the head: the FSDP actor), else None."""
     pids = ours(marker)
-    node3 = f"--node_ip_address={JUDGE_IP} "
-    raylet = next((pid for pid in pids if "/raylet " in cmdline(pid) and node3 in cmdline(pid)), None)
+    node = f"--node_ip_address={ip} "
+    raylet = next((pid for pid in pids if "/raylet " in cmdline(pid) and node in cmdline(pid)), None)
     if raylet is None:
         return None
     agents = ("ray::IDLE", "ray::DashboardAgent", "ray::RuntimeEnvAgent")
@@ -314,8 +322,13 @@ def judge_raylet_serving(marker: str) -> int | None:
 
 
 @pytest.mark.e2e
-def test_judge_node_dying_mid_run_stops_the_job_with_a_clear_message_and_leaves_no_ray_process(
-    tmp_path: Path, tiny_dir: Path
+@pytest.mark.parametrize(
+    ("node", "log"),
+    [("node3", "ray-worker-node3.log"), ("node1", "ray-head-node1.log")],
+    ids=["judge_node", "head_node"],
+)
+def test_a_node_dying_mid_run_stops_the_job_with_a_clear_message_and_leaves_no_ray_process(
+    tmp_path: Path, tiny_dir: Path, node: str, log: str
 ) -> None:
     job = Job(tmp_path, tiny_dir)
     process = job.start()
@@ -323,16 +336,19 @@ def test_judge_node_dying_mid_run_stops_the_job_with_a_clear_message_and_leaves_
     raylet = None
     while process.poll() is None and time.monotonic() - began < 1200 and raylet is None:
         time.sleep(2)
-        raylet = judge_raylet_serving(job.marker)
+        raylet = raylet_serving(job.marker, NODE_IPS[node])
     if raylet is not None:
         os.kill(raylet, signal.SIGKILL)
     killed = time.monotonic()
     rc, stdout, stderr, left = job.finish(process, timeout_s=300)
     stopped_after = time.monotonic() - killed
-    print(f"[multinode e2e] judge raylet killed {killed - began:.0f} s in; train.sh exited {stopped_after:.0f} s later")
-    assert raylet is not None, "node3's judge replica never started: " + stdout[-3000:] + stderr[-3000:]
+    print(f"[multinode e2e] {node} raylet killed {killed - began:.0f} s in; train.sh exited {stopped_after:.0f} s on")
+    assert raylet is not None, f"{node} never ran an actor: " + stdout[-3000:] + stderr[-3000:]
     assert rc == 1, stdout[-3000:] + stderr[-3000:]
-    assert "train.sh: the Ray node on node3 exited during training, so training was stopped" in stderr
-    assert "ray-worker-node3.log" in stderr
-    assert stopped_after < 60  # well inside RAY_WAIT_TIMEOUT: nothing waits on the dead node
+    assert f"train.sh: the Ray node on {node} exited during training, so training was stopped" in stderr
+    assert log in stderr
+    # Well inside RAY_WAIT_TIMEOUT: nothing waits on the dead node. With the head gone the driver can hang in Ray's
+    # shutdown (train.sh gives it DRIVER_STOP_TIMEOUT, 20 s, after SIGTERM, then kills its process group) and the
+    # other nodes' Ray stops without its GCS: 39-47 s measured on 2 shared cores, so the bound is looser there.
+    assert stopped_after < (90 if node == "node1" else 60)
     assert left == [], f"Ray processes left after the script exited: {left}"
