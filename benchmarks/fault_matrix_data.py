@@ -14,6 +14,7 @@ table.
 import argparse
 import io
 import json
+import os
 import random
 import re
 import shutil
@@ -80,6 +81,16 @@ def plant_symlink_loop(images: Path) -> str:
     return "loop_a.png"
 
 
+def plant_fifo(images: Path) -> str:
+    os.mkfifo(images / "pipe.png")  # opening it would block until a writer comes: it must never be opened
+    return "pipe.png"
+
+
+def plant_directory(images: Path) -> str:
+    (images / "folder.png").mkdir()
+    return "folder.png"
+
+
 def plant_huge_file(images: Path) -> str:
     with (images / "huge.png").open("wb") as handle:  # a real PNG followed by a sparse tail: 200 MB on stat
         handle.write(png((8, 8)))
@@ -97,6 +108,8 @@ IMAGE_CASES: dict[str, tuple[Callable[[Path], str], str]] = {
     "12000x12000": (plant_file("big.png", lambda: png((12000, 12000), "1")), "image too large"),
     "300:1": (plant_file("wide.png", lambda: png((3000, 10))), "extreme aspect ratio"),
     "200 MB file": (plant_huge_file, "image file too large"),
+    "FIFO as image": (plant_fifo, "image not a file"),
+    "directory as image": (plant_directory, "image not a file"),
 }
 
 
