@@ -13,7 +13,8 @@ import yaml
 from hydra_compose import compose_config
 
 import r1_reward.main_ppo as main_ppo
-from r1_reward.run_folder import place_outputs, trim_to_step
+from r1_reward import run_folder
+from r1_reward.run_folder import place_outputs
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -135,10 +136,10 @@ def test_a_resumed_run_keeps_its_history(tmp_path):
 def test_trim_to_step_moves_later_and_torn_lines(tmp_path):
     path = tmp_path / "metrics.jsonl"
     path.write_text("".join(json.dumps({"step": n, "data": {}}) + "\n" for n in range(1, 6)) + '{"step": 6, "da')
-    assert trim_to_step(path, 3) == 3
+    assert run_folder.trim_to_step(path, 3) == 3
     assert steps(path) == [1, 2, 3]
     superseded = (tmp_path / "metrics.superseded.jsonl").read_text().splitlines()
     assert (
         superseded[:2] == [json.dumps({"step": n, "data": {}}) for n in (4, 5)] and superseded[2] == '{"step": 6, "da'
     )
-    assert trim_to_step(tmp_path / "absent.jsonl", 3) == 0
+    assert run_folder.trim_to_step(tmp_path / "absent.jsonl", 3) == 0

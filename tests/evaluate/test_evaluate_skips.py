@@ -18,11 +18,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from r1_reward.evaluate import evaluate, load_benchmark
+from r1_reward.evaluate import evaluate, load_benchmark, runner
 from r1_reward.evaluate.__main__ import cli
 from r1_reward.evaluate.metrics import compute_metrics
 from r1_reward.evaluate.models.endpoint import EndpointModel
-from r1_reward.evaluate.runner import MAX_JUDGE_FAILURES_IN_A_ROW, RunStopped
 from r1_reward.testing.loopback_reward_model import LoopbackRewardModel
 
 REPO = Path(__file__).resolve().parents[2]
@@ -155,10 +154,11 @@ def test_a_judge_that_fails_every_request_stops_the_run(tmp_path):
     out = tmp_path / "res.json"
     with LoopbackRewardModel(give_up_on=("?",), fail_status=502) as url:
         judge = EndpointModel(url, "r1", media_root=tmp_path, retries=0)
-        with pytest.raises(RunStopped, match=f"failed on {MAX_JUDGE_FAILURES_IN_A_ROW} presentations in a row"):
+        limit = runner.MAX_JUDGE_FAILURES_IN_A_ROW
+        with pytest.raises(runner.RunStopped, match=f"failed on {limit} presentations in a row"):
             evaluate(items, judge, benchmark="vl_rewardbench", out=out, batch_size=8)
         judge.close()
-    assert len(records(out)) == MAX_JUDGE_FAILURES_IN_A_ROW  # two batches of 8, recorded as skipped, then stopped
+    assert len(records(out)) == limit  # two batches of 8, recorded as skipped, then stopped
 
 
 def test_a_refused_key_stops_the_run_with_one_line(tmp_path, capsys):

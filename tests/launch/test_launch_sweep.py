@@ -21,7 +21,6 @@ from r1_reward.cluster.sweep import (
     run_name,
     stop_ray,
 )
-from r1_reward.run_folder import metrics_path
 
 REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "tests" / "launch" / "sweep_app.py"
@@ -145,6 +144,8 @@ def test_final_metrics_keep_the_last_value_of_each_key(tmp_path):
 @pytest.mark.parametrize("variable", ["VERL_FILE_LOGGER_ROOT", "VERL_FILE_LOGGER_PATH"])
 def test_metrics_path_is_where_verls_file_logger_writes(tmp_path, monkeypatch, variable):
     from verl.utils.tracking import FileLogger
+
+    from r1_reward.run_folder import metrics_path
 
     for name in ("VERL_FILE_LOGGER_ROOT", "VERL_FILE_LOGGER_PATH"):
         monkeypatch.delenv(name, raising=False)
