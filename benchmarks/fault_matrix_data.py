@@ -233,7 +233,8 @@ def table(rows: list[dict]) -> str:
     lines = ["| case | rows in = written + rejected | rejection reason | exit | peak RSS | holds |",
              "|---|---|---|---:|---:|---|"]  # fmt: skip
     for r in rows:
-        lines.append(f"| {r['case']} | {r['rows_in']} = {r['written']} + {r['rejected']} | {r['reason']} | {r['exit']}"
+        counts = "–" if r["rows_in"] is None else f"{r['rows_in']} = {r['written']} + {r['rejected']}"
+        lines.append(f"| {r['case']} | {counts} | {r['reason']} | {r['exit']}"
                      f" | {r['peak_rss_mb']} MB | {'yes' if r['holds'] else 'NO'} |")  # fmt: skip
     return "\n".join(lines)
 

@@ -67,7 +67,7 @@ def missing_input_case(workdir: Path) -> dict:
 def _published(folder: Path) -> tuple[int, int] | None:
     """(parquet rows, quarantined rows) of the pair the manifest names, if the files on disk are that pair."""
     try:
-        from r1_reward.data.convert import published_pair
+        from r1_reward.data.publish import published_pair
     except ImportError:  # a convert from before manifests (the table run on older code): no pair is named
         return None
     pair = published_pair(folder / "out.parquet")
@@ -87,7 +87,7 @@ def rerun_after_kill_case(workdir: Path) -> dict:
     pair = _published(folder)
     holds = (killed["exit"] == -signal.SIGKILL and left_by_kill and rerun["exit"] == 0 and left_after == []
              and pair == (rerun["counts"][1], rerun["counts"][2]) and "removing" in rerun["stderr"])  # fmt: skip
-    reason = f"kill left {len(left_by_kill)} *.tmp; rerun removed them, manifest names the pair {pair}"
+    reason = f"kill left {len(left_by_kill)} *.tmp, the rerun {len(left_after)}; manifest names the pair {pair}"
     return row("rerun after kill -9", rerun, reason, holds)
 
 
@@ -134,7 +134,9 @@ def nothing_selected_case(workdir: Path) -> dict:
     named = "no row selected" in done.stderr and "fewer than 2 attempts" in done.stderr
     holds = converted["exit"] == 0 and done.returncode == 1 and named and not (folder / "hard.parquet").exists()
     result = {**converted, "exit": done.returncode}
-    why = "exit 1: no row selected (every row right in < 2 attempts), nothing written" if named else done.stderr[-80:]
+    written = "written" if (folder / "hard.parquet").exists() else "not written"
+    last = done.stderr.strip().splitlines()[-1][:60] if done.stderr.strip() else "no message"
+    why = f"exit {done.returncode}: {'no row selected, named why' if named else last}; hard.parquet {written}"
     return row("select: nothing selected", result, why, holds)
 
 

@@ -219,7 +219,7 @@ def run_case(workdir: Path, case: Case) -> dict:
         result = run_cli(data, url, *case.args, benchmark_name=name)
     metrics = result["metrics"] if result["exit"] == 0 else None
     judged = metrics["n_presentations"] if metrics else None
-    reasons = metrics["skipped_reasons"] if metrics else {}
+    reasons = metrics.get("skipped_reasons", {}) if metrics else {}
     lines = result["stderr"].strip().splitlines()
     if case.exit == 0:
         holds = result["exit"] == 0 and judged == case.judged and reasons == case.reasons
@@ -231,7 +231,7 @@ def run_case(workdir: Path, case: Case) -> dict:
         )
         shown = error[0][:100] if error else (lines[-1][:100] if lines else "(no message)")
     holds = holds and (case.check is None or case.check(folder, server))
-    skipped = metrics["n_skipped"] if metrics else None
+    skipped = metrics.get("n_skipped", 0) if metrics else None
     return {"case": case.name, "exit": result["exit"], "judged": judged, "skipped": skipped, "reasons": shown,
             "holds": bool(holds)}  # fmt: skip
 

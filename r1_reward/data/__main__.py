@@ -14,8 +14,9 @@ from r1_reward.data.formats import FORMATS
 
 
 def convert_command(args: argparse.Namespace) -> int:
-    from r1_reward.data.convert import MANIFEST_SUFFIX, ConvertError, Source, convert, parse_source
+    from r1_reward.data.convert import ConvertError, Source, convert, parse_source
     from r1_reward.data.limits import RowLimits
+    from r1_reward.data.publish import MANIFEST_SUFFIX
 
     try:
         sources = [parse_source(spec) for spec in args.source]

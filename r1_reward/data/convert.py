@@ -7,20 +7,17 @@ group. Any failure of one row (a ``RowError`` or anything else its reading raise
 ``<output>.rejected.jsonl`` with its file, line and reason; the summary accounts for every row:
 ``rows in = written + rejected + skipped by cap``.
 
-Publishing: both files are written beside the output as ``*.tmp`` and renamed into place at the end, then
-``<output>.manifest.json`` is written last, naming the pair (size, SHA-256 and rows of each); the old manifest is
-removed before the first rename. So a pair is complete exactly when its manifest is there and matches it
-(:func:`published_pair`): a run killed before the renames leaves the previous pair and manifest untouched, one killed
-between them leaves no manifest, and a rerun rebuilds. A run cleans up the ``*.tmp`` files a killed run left. A
+Publishing (:mod:`r1_reward.data.publish`): both files are written beside the output as ``*.tmp`` and renamed into
+place at the end, then ``<output>.manifest.json`` is written last, naming the pair; a run killed before the renames
+leaves the previous pair and manifest untouched, one killed between them leaves no manifest, and a rerun rebuilds
+(and removes the ``*.tmp`` files a killed run left). A
 source of which no row could be used (an empty file, a missing required column, a wrong ``--format`` or
 ``--image-root``) fails the run, naming the top reasons; so does an input that cannot be read as a whole (missing,
 a damaged JSON array or parquet file), with a ``ConvertError`` naming the file (and line): nothing is published and
 no ``*.tmp`` is left.
 """
 
-import hashlib
 import json
-import os
 import random
 import sys
 from collections import Counter
@@ -33,14 +30,12 @@ from r1_reward.data.formats import adapter
 from r1_reward.data.images import ImageStore
 from r1_reward.data.limits import DEFAULT_LIMITS, MB, RowLimits
 from r1_reward.data.pairs import Pair, RowError
+from r1_reward.data.publish import leftover_tmp_files, publish_pair
 from r1_reward.data.schema import RL_SCHEMA, OrderBalancer, rl_row
 from r1_reward.data.sources import SourceRecord, count_records, read_records
 from r1_reward.files import ParquetRowWriter
 
 ROW_GROUP_MAX_BYTES = 128 * MB  # flush a row group once its images reach this size, whatever the row count
-
-
-MANIFEST_SUFFIX = ".manifest.json"
 
 
 class ConvertError(RuntimeError):
@@ -129,7 +124,7 @@ def sampled_positions(source: Source, seed: int) -> set[int] | None:
 
 class Quarantine:
     """Appends rejected rows, with their source position and reason, to ``<output>.rejected.jsonl.tmp``
-    (:func:`publish` renames it into place)."""
+    (``publish_pair`` renames it into place)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -222,51 +217,6 @@ def _reason_kind(reason: str) -> str:
     return f"{kind}: {detail.strip()}" if kind == "missing field" else kind
 
 
-def leftover_tmp_files(output: Path) -> list[Path]:
-    """The ``*.tmp`` files a killed run on ``output`` leaves behind (parquet, quarantine, manifest)."""
-    names = (output.name, output.name + ".rejected.jsonl", output.name + MANIFEST_SUFFIX)
-    return [path for name in names if (path := output.with_name(name + ".tmp")).exists()]
-
-
-def _file_facts(path: Path) -> dict:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return {"name": path.name, "bytes": path.stat().st_size, "sha256": digest.hexdigest()}
-
-
-def publish(converter: "Converter", output: Path) -> None:
-    """Rename the quarantine file and the parquet into place, then write the manifest naming both (see the module
-    docstring: the old manifest goes first, so a kill between the renames leaves no manifest, never a wrong one)."""
-    manifest = output.with_name(output.name + MANIFEST_SUFFIX)
-    manifest.unlink(missing_ok=True)
-    os.replace(converter.quarantine.tmp_path, converter.quarantine.path)
-    rows = converter.writer.commit()
-    pair = {
-        "parquet": {**_file_facts(output), "rows": rows},
-        "rejected": {**_file_facts(converter.quarantine.path), "rows": converter.summary.rejected},
-    }
-    tmp = manifest.with_name(manifest.name + ".tmp")
-    tmp.write_text(json.dumps(pair, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, manifest)
-
-
-def published_pair(output: str | Path) -> dict | None:
-    """The manifest of ``output`` if the parquet and quarantine file beside it are the pair it names, else None
-    (no manifest: a publish was interrupted, or the files predate manifests; or a file changed since)."""
-    output = Path(output)
-    manifest = output.with_name(output.name + MANIFEST_SUFFIX)
-    if not manifest.is_file():
-        return None
-    pair = json.loads(manifest.read_text(encoding="utf-8"))
-    files = {"parquet": output, "rejected": output.with_name(output.name + ".rejected.jsonl")}
-    for role, path in files.items():
-        if not path.is_file() or {**_file_facts(path), "rows": pair[role]["rows"]} != pair[role]:
-            return None
-    return pair
-
-
 def _check_inputs(sources: list[Source]) -> None:
     """Every input exists and has a readable suffix, before anything is written."""
     for source in sources:
@@ -320,5 +270,6 @@ def convert(
         converter.writer.discard()
         converter.quarantine.discard()
         raise
-    publish(converter, output)
+    quarantine = converter.quarantine
+    publish_pair(output, quarantine.tmp_path, quarantine.path, converter.writer.commit, converter.summary.rejected)
     return converter.summary

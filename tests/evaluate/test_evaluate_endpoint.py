@@ -12,8 +12,8 @@ import pytest
 from aiohttp import web
 from PIL import Image
 
+from r1_reward.evaluate import models
 from r1_reward.evaluate.items import BenchItem, Presentation
-from r1_reward.evaluate.models import Skip
 from r1_reward.evaluate.models.endpoint import EndpointModel
 from r1_reward.evaluate.models.vllm_judge import completion_sample
 from r1_reward.loopback_http import HOST, start_app
@@ -95,7 +95,9 @@ def test_gives_up_after_retries_with_a_clear_reason(tmp_path):
         (result,) = model.judge([_presentation(tmp_path)], k=1)
         model.close()
     assert len(server.bodies) == 3
-    assert isinstance(result, Skip) and result.kind == "judge gave up" and "failed after 3 tries" in result.reason
+    assert (
+        isinstance(result, models.Skip) and result.kind == "judge gave up" and "failed after 3 tries" in result.reason
+    )
 
 
 def test_non_json_200_is_retried(tmp_path):
