@@ -3,11 +3,12 @@
 Each case writes a small VL-RewardBench file (6 items, 12 presentations under ``--order both``; 10 items in the
 acceptance case) with its images beside it, plants one fault, and runs the real CLI in a child process against the
 loopback reward model of :mod:`r1_reward.testing.loopback_reward_model` (always answers Response 1) served from this
-process. Columns: case, exit code, presentations judged / skipped, the skipped reasons, holds. A case holds when the
-exit code, the judged and skipped counts and the reasons are the expected ones, and: a ``--strict`` or stopped run
-exits 1 with one ``error:`` line and no traceback; a refused path's file never reaches the judge; the toy benchmark
-sends each item its own picture after its parquet was replaced. Give-ups use ``--retries 1`` (one retry, 1 s of
-backoff) to keep the table fast; the default is 4 retries (15 s of backoff) and behaves the same.
+process, with ``--media-root`` set to the benchmark's folder (except where its default is the point). Columns: case,
+exit code, presentations judged / skipped, the skipped reasons, holds. A case holds when the exit code, the judged and
+skipped counts and the reasons are the expected ones, and: a ``--strict`` or stopped run exits 1 with one ``error:``
+line and no traceback; a refused path's file never reaches the judge; the toy benchmark sends each item its own
+picture after its parquet was replaced. The judge's retries are the CLI's defaults (5 tries, 15 s of backoff), so a
+give-up costs 15 s.
 
     PYTHONPATH=$PWD python benchmarks/fault_matrix_eval.py [--workdir /tmp/fault_matrix_eval]
 """
@@ -61,8 +62,11 @@ def plant(images: Path, kind: str, name: str) -> str:
     return f"images/{target.name}"
 
 
-def benchmark(folder: Path, n: int, bad: dict[int, str] | None = None, image: dict[int, str] | None = None) -> Path:
-    """``folder/vl.jsonl``: n rows (question ``q<k>?``) with good images, ``bad`` ones planted, ``image`` overrides."""
+def benchmark(
+    folder: Path, n: int, bad: dict[int, str] | None = None, image: dict[int, str] | None = None, absolute: bool = False
+) -> Path:
+    """``folder/vl.jsonl``: n rows (question ``q<k>?``) with good images, ``bad`` ones planted, ``image`` overrides;
+    image paths relative to ``folder``, or ``absolute``."""
     images = folder / "images"
     images.mkdir(parents=True)
     rows = []
@@ -70,6 +74,7 @@ def benchmark(folder: Path, n: int, bad: dict[int, str] | None = None, image: di
         reference = f"images/{png(images / f'{k}.png').name}"
         if k in (bad or {}):
             reference = plant(images, bad[k], f"{k}.png") if bad[k] != "missing" else f"images/missing{k}.png"
+        reference = str(folder / reference) if absolute else reference
         rows.append({"id": f"item{k}", "prompt": f"q{k}?", "chosen": f"right {k}", "rejected": "wrong",
                      "image": (image or {}).get(k, reference)})  # fmt: skip
     data = folder / "vl.jsonl"
@@ -104,6 +109,7 @@ class Case:
     args: tuple[str, ...] = ()
     message: str = ""  # for exit 1: what the one error line must say
     check: Callable[[Path, LoopbackRewardModel], bool] | None = None
+    default_media_root: bool = False  # run without --media-root (its default, the data file's folder, is tested)
 
 
 def _damage_later(folder: Path) -> tuple[Path, dict]:
@@ -116,7 +122,7 @@ def _damage_later(folder: Path) -> tuple[Path, dict]:
 
 def _outside(folder: Path) -> tuple[Path, dict]:
     secret = png(folder.parent / f"{folder.name}_secret.png", (1, 2, 3))
-    return benchmark(folder, 6, image={5: str(secret)}), {}
+    return benchmark(folder, 6, image={5: str(secret)}, absolute=True), {}
 
 
 def _never_sent(folder: Path, server: LoopbackRewardModel) -> bool:
@@ -154,6 +160,7 @@ def _toy_without_columns(folder: Path) -> tuple[Path, dict]:
 
 
 ACCEPTANCE = {2: "corrupt PNG", 5: "truncated JPEG", 7: "missing"}
+GIVE_UP = {"give_up_on": ("q1?", "q3?")}
 CASES = [
     Case("corrupt PNG", lambda f: (benchmark(f, 6, {4: "corrupt PNG"}), {}), 0, 10, {"corrupt media": 2}),
     Case("truncated JPEG", lambda f: (benchmark(f, 6, {4: "truncated JPEG"}), {}), 0, 10, {"corrupt media": 2}),
@@ -161,53 +168,25 @@ CASES = [
     Case("directory as image", lambda f: (benchmark(f, 6, {4: "directory"}), {}), 0, 10, {"media not a file": 2}),
     Case("FIFO as image", lambda f: (benchmark(f, 6, {4: "FIFO"}), {}), 0, 10, {"media not a file": 2}),
     Case("image damaged mid-run", _damage_later, 0, 10, {"corrupt media": 2}, ("--batch-size", "1")),
-    Case("path outside the data folder", _outside, 0, 10, {"media outside --media-root": 2}, check=_never_sent),
-    Case(
-        "judge gives up (HTTP 200, not JSON)",
-        lambda f: (benchmark(f, 6), {"give_up_on": ("q1?", "q3?")}),
-        0,
-        8,
-        {"judge gave up": 4},
-        ("--retries", "1"),
-    ),  # fmt: skip
-    Case(
-        "judge refuses one item (HTTP 400)",
-        lambda f: (benchmark(f, 6), {"give_up_on": ("q2?",), "fail_status": 400}),
-        0,
-        10,
-        {"judge refused": 2},
-    ),  # fmt: skip
-    Case(
-        "3 bad images + judge gives up on 2 items",
-        lambda f: (benchmark(f, 10, ACCEPTANCE), {"give_up_on": ("q3?", "q8?")}),
-        0,
-        10,
-        {"corrupt media": 4, "missing media": 2, "judge gave up": 4},
-        ("--retries", "1"),
-    ),  # fmt: skip
-    Case(
-        "--strict, corrupt PNG",
-        lambda f: (benchmark(f, 6, {4: "corrupt PNG"}), {}),
-        1,
-        args=("--strict",),
-        message="item4#0: media file",
-    ),  # fmt: skip
-    Case(
-        "judge down (HTTP 502 on every request)",
-        lambda f: (benchmark(f, 20), {"give_up_on": ("?",), "fail_status": 502}),
-        1,
-        args=("--retries", "0", "--batch-size", "8"),
-        message="presentations in a row",
-    ),  # fmt: skip
-    Case(
-        "bad API key (HTTP 401)",
-        lambda f: (benchmark(f, 6), {"give_up_on": ("?",), "fail_status": 401}),
-        1,
-        message="answered HTTP 401",
-    ),  # fmt: skip
-    Case("toy parquet replaced (other seed)", _toy, 0, 12, check=_toy_pictures_sent),
-    Case("toy parquet without its columns", _toy_without_columns, 1, message="has no column 'extra_info'"),
-]
+    Case("path outside the data folder", _outside, 0, 10, {"media outside --media-root": 2}, check=_never_sent,
+         default_media_root=True),
+    Case("judge gives up (HTTP 200, not JSON)", lambda f: (benchmark(f, 6), GIVE_UP), 0, 8, {"judge gave up": 4}),
+    Case("judge refuses one item (HTTP 400)", lambda f: (benchmark(f, 6), {"give_up_on": ("q2?",), "fail_status": 400}),
+         0, 10, {"judge refused": 2}),
+    Case("3 bad images + judge gives up on 2 items",
+         lambda f: (benchmark(f, 10, ACCEPTANCE), {"give_up_on": ("q3?", "q8?")}), 0, 10,
+         {"corrupt media": 4, "missing media": 2, "judge gave up": 4}),
+    Case("--strict, corrupt PNG", lambda f: (benchmark(f, 6, {4: "corrupt PNG"}), {}), 1, args=("--strict",),
+         message="item4#0: media file"),
+    Case("judge down (HTTP 502 on every request)",
+         lambda f: (benchmark(f, 20), {"give_up_on": ("?",), "fail_status": 502}), 1, args=("--batch-size", "8"),
+         message="presentations in a row"),
+    Case("bad API key (HTTP 401)", lambda f: (benchmark(f, 6), {"give_up_on": ("?",), "fail_status": 401}), 1,
+         message="answered HTTP 401"),
+    Case("toy parquet replaced (other seed)", _toy, 0, 12, check=_toy_pictures_sent, default_media_root=True),
+    Case("toy parquet without its columns", _toy_without_columns, 1, message="has no column 'extra_info'",
+         default_media_root=True),
+]  # fmt: skip
 TOY_CASES = ("toy parquet replaced (other seed)", "toy parquet without its columns")
 
 
@@ -215,8 +194,9 @@ def run_case(workdir: Path, case: Case) -> dict:
     folder = workdir / re.sub(r"[^a-z0-9]+", "_", case.name.lower()).strip("_")
     data, server_options = case.build(folder)
     name = "toy" if case.name in TOY_CASES else "vl_rewardbench"
+    root = () if case.default_media_root else ("--media-root", str(folder))
     with (server := LoopbackRewardModel(**server_options)) as url:
-        result = run_cli(data, url, *case.args, benchmark_name=name)
+        result = run_cli(data, url, *root, *case.args, benchmark_name=name)
     metrics = result["metrics"] if result["exit"] == 0 else None
     judged = metrics["n_presentations"] if metrics else None
     reasons = metrics.get("skipped_reasons", {}) if metrics else {}

@@ -28,13 +28,12 @@ def test_a_replaced_parquet_never_reuses_the_old_pictures(tmp_path):
 
 
 def test_the_resume_fingerprint_changes_with_the_pictures_alone(tmp_path):
-    # the same questions and answers with the pictures dealt out again (the shuffled-images control): before, the
-    # item paths (N.png) were the same, so a rerun would have resumed the old predictions as if nothing had changed
-    test = toy.write(tmp_path / "a", n_train=2, n_test=6, seed=0)["test"]
-    shuffled = tmp_path / "b" / "test.parquet"
-    shuffled.parent.mkdir()
-    control_frame(pd.read_parquet(test), "shuffled_images", seed=0).to_parquet(shuffled)
-    original, reshuffled = load_benchmark("toy", test), load_benchmark("toy", shuffled)
+    # the same questions and answers with the pictures dealt out again (the shuffled-images control), written over the
+    # same path: before, the item paths (<stem>_images/N.png) stayed the same, so the resume check could not tell
+    test = toy.write(tmp_path, n_train=2, n_test=6, seed=0)["test"]
+    original = load_benchmark("toy", test)
+    control_frame(pd.read_parquet(test), "shuffled_images", seed=0).to_parquet(test)
+    reshuffled = load_benchmark("toy", test)
     assert [i.prompt for i in original] == [i.prompt for i in reshuffled]
     assert fingerprint(original) != fingerprint(reshuffled)
 
