@@ -1,9 +1,11 @@
-"""The fault matrix of issue #13 in one run: the judge table, then the data table, every row checked.
+"""The fault matrix of issues #13 and #23 in one run: the judge, data and evaluator tables, every row checked.
 
-``python benchmarks/fault_matrix.py [--part judge|data|all]`` runs ``fault_matrix_judge.py`` (loopback judge faults
-against the reward path: samples scored, excess reward over a correct judge, wall vs bound) and
-``fault_matrix_data.py`` (planted bad rows against ``convert``: rows in = written + rejected, reason, peak RSS), and
-exits 1 if any row of either table does not hold.
+``python benchmarks/fault_matrix.py [--part judge|data|eval|all]`` runs ``fault_matrix_judge.py`` (loopback judge
+faults against the reward path: samples scored, excess reward over a correct judge, wall vs bound),
+``fault_matrix_data.py`` (planted bad rows and whole-file faults against ``convert`` and ``select``: rows in =
+written + rejected, reason, peak RSS) and ``fault_matrix_eval.py`` (bad items and a misbehaving judge against
+``evaluate run``: exit code, presentations judged / skipped, reasons), and exits 1 if any row of any table does not
+hold.
 """
 
 import argparse
@@ -13,9 +15,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import fault_matrix_data  # noqa: E402
+import fault_matrix_eval  # noqa: E402
 import fault_matrix_judge  # noqa: E402
 
-PARTS = {"judge": fault_matrix_judge.main, "data": fault_matrix_data.main}
+PARTS = {"judge": fault_matrix_judge.main, "data": fault_matrix_data.main, "eval": fault_matrix_eval.main}
 
 
 def run_part(name: str) -> bool:

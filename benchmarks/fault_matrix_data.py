@@ -5,8 +5,9 @@ process and reads back what it published. Columns: case, rows in = written + rej
 against the parquet and the quarantine file), the rejection reason, the child's peak RSS, and whether the case holds:
 the right exit code, every row accounted for, the expected reason, and peak RSS under ``RSS_BOUND_MB`` (the bound
 data/README.md states). ``kill -9`` is sent while a second run is writing; the previous parquet and quarantine file
-must survive byte for byte. The lead's ``benchmarks/fault_matrix.py`` combines ``data_fault_rows()`` with the judge
-table.
+must survive byte for byte. Whole-file errors, publishing and ``select`` (issue #23) are in
+``fault_matrix_data_files.py``, in the same table. ``benchmarks/fault_matrix.py`` combines ``data_fault_rows()`` with
+the judge and evaluator tables.
 
     PYTHONPATH=$PWD python benchmarks/fault_matrix_data.py [--workdir /tmp/fault_matrix_data]
 """
@@ -14,6 +15,7 @@ table.
 import argparse
 import io
 import json
+import os
 import random
 import re
 import shutil
@@ -80,6 +82,16 @@ def plant_symlink_loop(images: Path) -> str:
     return "loop_a.png"
 
 
+def plant_fifo(images: Path) -> str:
+    os.mkfifo(images / "pipe.png")  # opening it would block until a writer comes: it must never be opened
+    return "pipe.png"
+
+
+def plant_directory(images: Path) -> str:
+    (images / "folder.png").mkdir()
+    return "folder.png"
+
+
 def plant_huge_file(images: Path) -> str:
     with (images / "huge.png").open("wb") as handle:  # a real PNG followed by a sparse tail: 200 MB on stat
         handle.write(png((8, 8)))
@@ -97,6 +109,8 @@ IMAGE_CASES: dict[str, tuple[Callable[[Path], str], str]] = {
     "12000x12000": (plant_file("big.png", lambda: png((12000, 12000), "1")), "image too large"),
     "300:1": (plant_file("wide.png", lambda: png((3000, 10))), "extreme aspect ratio"),
     "200 MB file": (plant_huge_file, "image file too large"),
+    "FIFO as image": (plant_fifo, "image not a file"),
+    "directory as image": (plant_directory, "image not a file"),
 }
 
 
@@ -117,10 +131,10 @@ def peak_kib(pid: int) -> int:
         return int(next(line for line in status if line.startswith("VmHWM")).split()[1])
 
 
-def run_convert(folder: Path, source: Path, kill_when: Callable[[], bool] | None = None) -> dict:
+def run_convert(folder: Path, source: Path, kill_when: Callable[[], bool] | None = None, child: str = CHILD) -> dict:
     """Run the CLI on ``source``: its exit code, output and peak RSS, optionally killed (-9) once ``kill_when()``."""
     rss_file = folder / "peak_rss_kib"
-    argv = [sys.executable, "-c", CHILD, str(rss_file), "convert", "--format", "pairwise", "--input", str(source),
+    argv = [sys.executable, "-c", child, str(rss_file), "convert", "--format", "pairwise", "--input", str(source),
             "--image-root", str(folder / "images"), "--output", str(folder / "out.parquet"), "--quiet",
             "--row-group-size", "64"]  # fmt: skip
     with open(folder / "stdout.txt", "w") as out, open(folder / "stderr.txt", "w") as err:
@@ -206,9 +220,11 @@ def data_fault_rows(workdir: Path | str = "/tmp/fault_matrix_data") -> list[dict
     """One dict per case: case, rows_in, written, rejected, reason, exit, peak_rss_mb, holds."""
     workdir = Path(workdir)
     shutil.rmtree(workdir, ignore_errors=True)
+    from fault_matrix_data_files import file_fault_rows  # whole-file errors, publishing, select (issue #23)
+
     try:
         rows = [image_case(workdir, name) for name in IMAGE_CASES]
-        return [*rows, missing_column_case(workdir), kill_case(workdir)]
+        return [*rows, missing_column_case(workdir), kill_case(workdir), *file_fault_rows(workdir)]
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -217,7 +233,8 @@ def table(rows: list[dict]) -> str:
     lines = ["| case | rows in = written + rejected | rejection reason | exit | peak RSS | holds |",
              "|---|---|---|---:|---:|---|"]  # fmt: skip
     for r in rows:
-        lines.append(f"| {r['case']} | {r['rows_in']} = {r['written']} + {r['rejected']} | {r['reason']} | {r['exit']}"
+        counts = "–" if r["rows_in"] is None else f"{r['rows_in']} = {r['written']} + {r['rejected']}"
+        lines.append(f"| {r['case']} | {counts} | {r['reason']} | {r['exit']}"
                      f" | {r['peak_rss_mb']} MB | {'yes' if r['holds'] else 'NO'} |")  # fmt: skip
     return "\n".join(lines)
 

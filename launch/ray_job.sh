@@ -5,7 +5,7 @@
 # installed on every node (the upload carries only this repository's code); `ray` on PATH here. If the cluster uses
 # Ray token auth, export RAY_AUTH_MODE=token and RAY_AUTH_TOKEN (or have ~/.ray/auth_token) before running this.
 #
-# Usage:
+# Usage (-h or --help prints this and submits nothing):
 #   RAY_ADDRESS=http://head-node:8265 launch/ray_job.sh +experiment=stable_reinforce \
 #       trainer.nnodes=4 trainer.n_gpus_per_node=8 data.train_files=/data/rl.parquet data.val_files=/data/val.parquet
 #
@@ -15,6 +15,24 @@
 # runtime env goes to `ray job submit` in a file only this user can read (removed on exit), never on its command
 # line, where `ps` would show the key to everyone on this machine.
 set -euo pipefail
+
+usage() {
+    # The header above, without the shebang and #SBATCH lines: the script's usage.
+    sed -n '2,/^[^#]/{/^#SBATCH/d;/^#/s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}"
+}
+
+wants_help() {
+    local arg
+    for arg in "$@"; do
+        [[ "$arg" == -h || "$arg" == --help ]] && return 0
+    done
+    return 1
+}
+
+if wants_help "$@"; then
+    usage
+    exit 0
+fi
 
 RAY_ADDRESS=${RAY_ADDRESS:-http://127.0.0.1:8265}                    # Ray dashboard / job API of the cluster
 WORKING_DIR=${WORKING_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}  # uploaded as the job's working dir

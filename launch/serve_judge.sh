@@ -11,9 +11,27 @@
 #   python -m r1_reward.main_ppo +experiment=stable_reinforce judge=endpoint \
 #       r1_reward.judge.base_url=http://<this host>:${PORT}/v1 r1_reward.judge.model=${SERVED_NAME}
 #
-# Usage: launch/serve_judge.sh [any extra `vllm serve` flags]
+# Usage: launch/serve_judge.sh [any extra `vllm serve` flags]   (-h or --help: this text; nothing starts)
 #   e.g. MODEL=/models/Qwen2.5-VL-3B-Instruct PORT=8001 launch/serve_judge.sh --max-num-seqs 128
 set -euo pipefail
+
+usage() {
+    # The header above, without the shebang and #SBATCH lines: the script's usage.
+    sed -n '2,/^[^#]/{/^#SBATCH/d;/^#/s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}"
+}
+
+wants_help() {
+    local arg
+    for arg in "$@"; do
+        [[ "$arg" == -h || "$arg" == --help ]] && return 0
+    done
+    return 1
+}
+
+if wants_help "$@"; then
+    usage
+    exit 0
+fi
 
 MODEL=${MODEL:-Qwen/Qwen2.5-VL-7B-Instruct}
 SERVED_NAME=${SERVED_NAME:-$MODEL}

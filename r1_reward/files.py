@@ -63,14 +63,20 @@ class ParquetRowWriter:
         return self.count
 
 
-def write_parquet(rows: Iterable[dict], output: Path, schema: pa.Schema, row_group_size: int = 256) -> int:
-    """Write ``rows`` to ``output`` atomically, a row group at a time; returns how many."""
+def write_parquet(
+    rows: Iterable[dict], output: Path, schema: pa.Schema, row_group_size: int = 256, min_rows: int = 0
+) -> int:
+    """Write ``rows`` to ``output`` atomically, a row group at a time; returns how many. If ``rows`` raises, or
+    yields fewer than ``min_rows``, nothing is published and no ``*.tmp`` is left (``ValueError`` for too few)."""
     writer = ParquetRowWriter(output, schema, row_group_size)
     try:
         for row in rows:
             writer.add(row)
-    finally:
-        writer.close()
+        if writer.count < min_rows:
+            raise ValueError(f"{writer.count} rows, fewer than {min_rows}: {output} not written")
+    except BaseException:
+        writer.discard()
+        raise
     return writer.commit()
 
 

@@ -72,6 +72,7 @@ def run(config: DictConfig) -> None:
         quiet.quiet_workers(config)
     folder = run_folder.run_folder(config)
     run_folder.place_outputs(config, folder, dict(os.environ))
+    run_folder.start_launch(config, folder, dict(os.environ))
     print(f"r1_reward run folder: {folder}", flush=True)
     try:
         if config.trainer.use_v1:

@@ -126,6 +126,7 @@ class OpenAIChat:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._session: aiohttp.ClientSession | None = None
         self._gate: asyncio.Semaphore | None = None
+        self.requests = 0  # HTTP requests sent, retries included, whatever came back
 
     def _bind_to_running_loop(self) -> aiohttp.ClientSession:
         """The session (and semaphore) of the running loop, created on first use in that loop."""
@@ -161,6 +162,7 @@ class OpenAIChat:
 
     async def _post_once(self, session: aiohttp.ClientSession, body: dict[str, Any]) -> Any:
         """One attempt: the reply's JSON, or :class:`RetryableError` / :class:`ChatRefused`."""
+        self.requests += 1
         try:
             async with session.post(self.url, json=body) as response:
                 if is_retryable_status(response.status):

@@ -1,5 +1,11 @@
 """Every run's outputs go under one run folder (issue #13: metrics landed inside the package, no checkpoint)."""
 
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -7,6 +13,7 @@ import yaml
 from hydra_compose import compose_config
 
 import r1_reward.main_ppo as main_ppo
+from r1_reward import run_folder
 from r1_reward.run_folder import place_outputs
 
 REPO = Path(__file__).resolve().parents[1]
@@ -57,8 +64,8 @@ def test_explicit_paths_are_kept(started, monkeypatch, tmp_path):
     assert "VERL_FILE_LOGGER_PATH" not in config.ray_kwargs.ray_init.runtime_env.env_vars
 
 
-def test_a_sweeps_metrics_root_is_kept(tmp_path):
-    # r1_reward/cluster/sweep.py points every sweep run's file logger at <sweep dir>/metrics through this variable.
+def test_a_users_metrics_root_is_kept(tmp_path):
+    # a user's VERL_FILE_LOGGER_ROOT (e.g. one shared folder for many runs) wins over the run folder
     config = compose_config("+experiment=stable_reinforce")
     place_outputs(config, tmp_path / "run", {"VERL_FILE_LOGGER_ROOT": str(tmp_path / "metrics")})
     assert "VERL_FILE_LOGGER_PATH" not in (config.ray_kwargs.ray_init.runtime_env.env_vars or {})
@@ -75,3 +82,66 @@ def test_hydra_names_the_run_folder_after_the_experiment_and_time():
 def test_tensorboard_default_folder_is_ignored_by_git():
     ignored = (REPO / ".gitignore").read_text().splitlines()
     assert "tensorboard_log/" in ignored and "/runs/" in ignored
+
+
+APP = REPO / "tests" / "resume_app.py"
+RESUME = ["+experiment=stable_reinforce", "trainer.logger=[console,file]", "trainer.total_training_steps=5",
+          "trainer.save_freq=2"]  # fmt: skip
+
+
+def launch(cwd: Path, launch_number: int, *overrides: str, kill_after: int = 0) -> subprocess.CompletedProcess:
+    """One launch of tests/resume_app.py (main_ppo's entry, verl's Tracking, no Ray) into ``cwd/run``."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("VERL_FILE_LOGGER", "R1_REWARD"))}
+    env.update(PYTHONPATH=str(REPO), HF_HUB_OFFLINE="1", LAUNCH=str(launch_number), KILL_AFTER_STEP=str(kill_after))
+    argv = [sys.executable, str(APP), *RESUME, *overrides, "hydra.run.dir=run"]
+    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+def steps(path: Path) -> list[int]:
+    return [json.loads(line)["step"] for line in path.read_text().splitlines()]
+
+
+def test_a_resumed_run_keeps_its_history(tmp_path):
+    # issue #23: the relaunch cut metrics.jsonl down to its own steps (verl's file logger opens it "wb"), replaced the
+    # overrides file, and main_ppo.log held one warning line (the per-step log was on the console only)
+    # verl validates before training (val_before_train, on by default) at the step it starts from: 0, then 2
+    first = launch(tmp_path, 1, kill_after=3)  # checkpoints at 2; step 3 logged after it, then the kill
+    assert first.returncode == -signal.SIGKILL, first.stderr[-3000:]
+    run = tmp_path / "run"
+    assert steps(run / "metrics.jsonl") == [0, 1, 2, 3]
+    second = launch(tmp_path, 2, "trainer.test_freq=5")
+    assert second.returncode == 0, second.stderr[-3000:]
+
+    lines = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [line["step"] for line in lines] == [0, 1, 2, 3, 4, 5]  # each step once, none lost
+    assert [line["data"].get("launch") for line in lines] == [None, 1, 1, 2, 2, 2]  # 3 redone from checkpoint 2
+    assert lines[2]["data"]["val-core/toy/acc"] == 0.5  # the resumed launch's validation at step 2, merged in
+    assert lines[2]["data"]["actor/pg_loss"] == 0.2  # beside the killed launch's training metrics of step 2
+    superseded = [json.loads(line) for line in (run / "metrics.superseded.jsonl").read_text().splitlines()]
+    assert [(line["step"], line["data"]["launch"]) for line in superseded] == [(3, 1)]
+
+    launches = [json.loads(line) for line in (run / "launches.jsonl").read_text().splitlines()]
+    assert [(e["launch"], e["resumes_from_step"], e["superseded_metrics_lines"]) for e in launches] == [
+        (1, 0, 0),
+        (2, 2, 1),
+    ]
+    assert launches[0]["overrides"] == RESUME  # Hydra's task overrides (hydra.* ones are in "argv")
+    assert launches[1]["overrides"] == [*RESUME, "trainer.test_freq=5"]
+    assert launches[1]["argv"][-1] == "hydra.run.dir=run"
+
+    log = (run / "resume_app.log").read_text()  # Hydra's <job name>.log: main_ppo.log for r1_reward.main_ppo
+    logged_steps = [int(m) for m in re.findall(r"\[verl\.console\]\[INFO\] - step:(\d+) - ", log)]
+    assert logged_steps == [0, 1, 2, 3, 2, 3, 4, 5]  # both launches' per-step lines, their validations too
+    assert "launch 2 of" in log and "from step 2" in log
+
+
+def test_trim_to_step_moves_later_and_torn_lines(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    path.write_text("".join(json.dumps({"step": n, "data": {}}) + "\n" for n in range(1, 6)) + '{"step": 6, "da')
+    assert run_folder.trim_to_step(path, 3) == 3
+    assert steps(path) == [1, 2, 3]
+    superseded = (tmp_path / "metrics.superseded.jsonl").read_text().splitlines()
+    assert (
+        superseded[:2] == [json.dumps({"step": n, "data": {}}) for n in (4, 5)] and superseded[2] == '{"step": 6, "da'
+    )
+    assert run_folder.trim_to_step(tmp_path / "absent.jsonl", 3) == 0

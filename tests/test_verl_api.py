@@ -301,3 +301,34 @@ def test_the_pool_creation_our_placement_repeats_with_a_node_resource():
     created = setup.index("self.resource_pool_manager.create_resource_pool()")
     assert setup.index("self._init_resource_pool_mgr()") < created, where
     assert "_init_resource_pool_mgr" in vars(R1RewardTrainer), where
+
+
+def test_the_loggers_our_run_logs_replace():
+    """r1_reward/verl_glue/run_logs.py replaces verl 0.9.1's FileLogger, which truncates ("wb"), and its console
+    logger, by the names Tracking looks up; keeps verl's path rule and line format; reads the resume step as verl's
+    trainer does. When verl's file logger stops truncating, drop the module."""
+    from verl.trainer.ppo.v1 import trainer_base
+    from verl.utils import tracking
+    from verl.utils.checkpoint.checkpoint_manager import find_latest_ckpt_path
+    from verl.utils.logger import aggregate_logger
+
+    from r1_reward.verl_glue.run_logs import VERL_FILE_LOGGER
+
+    where = "r1_reward/verl_glue/run_logs.py"
+    file_logger = inspect.getsource(VERL_FILE_LOGGER)  # verl's, whether or not r1_reward.register replaced it yet
+    assert 'open(self.filepath, "wb", buffering=0)' in file_logger, f"{where}: does verl append now? drop the shim"
+    for line in ('os.getenv("VERL_FILE_LOGGER_PATH", None)', 'os.getenv("VERL_FILE_LOGGER_ROOT", ".")',
+                 'os.path.join(root_path, self.project_name)', 'f"{self.experiment_name}.jsonl"',
+                 'data = {"step": step, "data": data}', "orjson.OPT_SERIALIZE_NUMPY"):  # fmt: skip
+        assert line in file_logger, f"{where}: verl's FileLogger changed ({line})"
+    init = inspect.getsource(tracking.Tracking.__init__)
+    assert 'self.logger["file"] = FileLogger(project_name, experiment_name)' in init, where
+    assert "from verl.utils.logger import LocalLogger" in init and "LocalLogger(print_to_console=True)" in init, where
+    assert "print(concat_dict_to_str(data, step=step), flush=True)" in inspect.getsource(aggregate_logger.LocalLogger)
+    load = inspect.getsource(trainer_base.PPOTrainer._load_checkpoint)
+    for line in ('resume_mode == "disable"', "find_latest_ckpt_path(checkpoint_folder)",
+                 'int(global_step_folder.split("global_step_")[-1])'):  # fmt: skip
+        assert line in load, f"{where}: verl's resume rule changed ({line})"
+    fit = inspect.getsource(trainer_base.PPOTrainer.fit)
+    assert "self.logger.log(data=val_metrics, step=self.global_steps)" in fit, f"{where}: val_before_train's step"
+    assert callable(find_latest_ckpt_path)

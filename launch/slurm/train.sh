@@ -5,7 +5,7 @@
 # Prerequisites on every node: this repository on a shared filesystem, the r1_reward env installed
 # (`pip install -e '.[gpu]'`, so `python` and `ray` are on PATH), the model and parquet data readable.
 #
-# Usage (any Hydra override is passed through to r1_reward.main_ppo):
+# Usage (any Hydra override is passed through to r1_reward.main_ppo; -h or --help prints this, starts nothing):
 #   sbatch --nodes=4 --gpus-per-node=8 --cpus-per-task=64 launch/slurm/train.sh \
 #       +experiment=stable_reinforce data.train_files=/data/rl.parquet data.val_files=/data/val.parquet
 #   JUDGE_NODES=1 sbatch --nodes=5 ... launch/slurm/train.sh +experiment=stable_reinforce ...  # 4 train, 1 judges
@@ -21,6 +21,24 @@
 #SBATCH --exclusive
 #SBATCH --output=slurm-%j.out
 set -euo pipefail
+
+usage() {
+    # The header above, without the shebang and #SBATCH lines: the script's usage.
+    sed -n '2,/^[^#]/{/^#SBATCH/d;/^#/s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}"
+}
+
+wants_help() {
+    local arg
+    for arg in "$@"; do
+        [[ "$arg" == -h || "$arg" == --help ]] && return 0
+    done
+    return 1
+}
+
+if wants_help "$@"; then
+    usage
+    exit 0
+fi
 
 GPUS_PER_NODE=${GPUS_PER_NODE:-${SLURM_GPUS_ON_NODE:-}}   # GPUs Ray offers per node (default: Slurm's count)
 CPUS_PER_NODE=${CPUS_PER_NODE:-${SLURM_CPUS_PER_TASK:-}}  # CPUs Ray offers per node (empty: Ray detects)

@@ -1,12 +1,12 @@
 """Hydra sweeps (``python -m r1_reward.main_ppo -m ...``): a name per run and one table of every run's final metrics.
 
 ``SweepCallback`` (wired in ``conf/r1_reward.yaml``) gives every run ``trainer.experiment_name`` = its overrides, so
-runs never share a tracker run; each run's checkpoints go to its own output dir (``r1_reward/run_folder.py``).
-After each run it saves the run's overrides, status and final metrics as ``result.json`` in the run's output dir;
-after the sweep it writes ``summary.csv`` (every metric) and ``summary.md`` (the main ones) in the sweep dir.
-Final metrics come from verl's ``file`` logger (``trainer.logger`` must include ``file``), which the callback points
-into ``<sweep dir>/metrics/``. ``python -m r1_reward.cluster.sweep SWEEP_DIR`` rebuilds the table, e.g. for a Slurm
-sweep whose submitting process was gone before its jobs ended.
+runs never share a tracker run; each run's outputs (checkpoints, ``metrics.jsonl``, logs) go to its own output dir,
+its run folder (``r1_reward/run_folder.py``). After each run it saves the run's overrides, status and final metrics
+as ``result.json`` in that folder; after the sweep it writes ``summary.csv`` (every metric) and ``summary.md`` (the
+main ones) in the sweep dir. Final metrics come from verl's ``file`` logger (``trainer.logger`` must include
+``file``). ``python -m r1_reward.cluster.sweep SWEEP_DIR`` rebuilds the table, e.g. for a Slurm sweep whose
+submitting process was gone before its jobs ended.
 """
 
 import argparse
@@ -25,10 +25,11 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
+from r1_reward.run_folder import metrics_file
+
 log = logging.getLogger(__name__)
 
 RESULT_FILE = "result.json"
-METRICS_ROOT_ENV = "VERL_FILE_LOGGER_ROOT"
 NAME_KEY = "trainer.experiment_name"
 RUN_NAME_RESOLVER = "r1_reward.run_name"
 # Resolved per job, in the driver: Hydra's own "key=value,..." of the job's overrides (the name itself excluded).
@@ -39,7 +40,8 @@ MAX_NAME_CHARS = 200  # with ".jsonl", well under the 255-byte file-name limit
 def run_name(override_dirname: str) -> str:
     """A run name that is one valid file name: '/' in values (paths) -> '_'; a long name is cut, plus a hash of it.
 
-    verl's file logger writes ``<project>/<experiment_name>.jsonl`` and creates only ``<project>``.
+    It names the run's folder (``hydra.sweep.subdir``), and verl's file logger writes ``<project>/<name>.jsonl``
+    when a user points ``VERL_FILE_LOGGER_ROOT`` at a shared folder.
     """
     name = override_dirname.replace("/", "_")
     if len(name) > MAX_NAME_CHARS:
@@ -84,11 +86,6 @@ def final_metrics(jsonl: Path) -> dict[str, float]:
     return final
 
 
-def metrics_file(root: Path, task_cfg: DictConfig) -> Path:
-    """Where verl's ``FileLogger`` writes a run's metrics under ``root``."""
-    return root / str(task_cfg.trainer.project_name) / f"{task_cfg.trainer.experiment_name}.jsonl"
-
-
 def run_error(job_return: JobReturn) -> str:
     """The exception a failed Hydra job raised, as ``Type: message`` (``return_value`` re-raises it)."""
     try:
@@ -98,11 +95,11 @@ def run_error(job_return: JobReturn) -> str:
     return ""
 
 
-def job_result(job_return: JobReturn, run: str, root: Path) -> RunResult:
+def job_result(job_return: JobReturn, run: str, run_dir: Path) -> RunResult:
     """The ``RunResult`` of a finished Hydra job; a crashed run or a missing metrics file is said so, not hidden."""
     failed = job_return.status == JobStatus.FAILED
     error = run_error(job_return) if failed else ""
-    path = metrics_file(root, job_return.cfg)
+    path = metrics_file(run_dir, job_return.cfg, dict(os.environ))
     metrics = final_metrics(path) if path.exists() else {}
     if not failed and not metrics:
         error = f"no metrics at {path}: add 'file' to trainer.logger"
@@ -199,8 +196,6 @@ class SweepCallback(Callback):
         # The sweeper reads hydra.overrides.task (unresolved) after this hook, so the name override reaches every job.
         with read_write(config.hydra.overrides), open_dict(config.hydra.overrides):
             config.hydra.overrides.task = add_run_name(list(config.hydra.overrides.task))
-        # Ray workers (and Slurm jobs) inherit this process's environment, so verl's file logger lands in the sweep.
-        os.environ.setdefault(METRICS_ROOT_ENV, str(Path(config.hydra.sweep.dir).absolute() / "metrics"))
 
     def on_job_end(self, config: DictConfig, job_return: JobReturn, **kwargs: Any) -> None:
         if config.hydra.mode != RunMode.MULTIRUN:
@@ -209,8 +204,7 @@ class SweepCallback(Callback):
         run_dir = Path(config.hydra.runtime.output_dir)
         sweep_dir = Path(config.hydra.sweep.dir).absolute()
         run = str(run_dir.relative_to(sweep_dir))
-        root = Path(os.environ.get(METRICS_ROOT_ENV, "."))
-        (run_dir / RESULT_FILE).write_text(json.dumps(job_result(job_return, run, root), indent=2))
+        (run_dir / RESULT_FILE).write_text(json.dumps(job_result(job_return, run, run_dir), indent=2))
         # Refreshed after every run: Hydra skips on_multirun_end when a run of the sweep failed.
         write_summary(sweep_dir, self.columns)
 

@@ -16,8 +16,13 @@ from r1_reward.data.formats import FORMATS
 def convert_command(args: argparse.Namespace) -> int:
     from r1_reward.data.convert import ConvertError, Source, convert, parse_source
     from r1_reward.data.limits import RowLimits
+    from r1_reward.data.publish import MANIFEST_SUFFIX
 
-    sources = [parse_source(spec) for spec in args.source]
+    try:
+        sources = [parse_source(spec) for spec in args.source]
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     if args.input:
         if not args.format:
             raise SystemExit("--input needs --format (one of: " + ", ".join(FORMATS) + ")")
@@ -28,11 +33,13 @@ def convert_command(args: argparse.Namespace) -> int:
     try:
         summary = convert(sources, args.output, args.image_root, args.seed, args.row_group_size, not args.quiet, limits)
     except ConvertError as error:
-        print(error.summary.text())
+        if error.summary.rows_in:
+            print(error.summary.text())
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(summary.text())
-    print(f"wrote {args.output}; rejected rows in {args.output}.rejected.jsonl")
+    print(f"wrote {args.output}; rejected rows in {args.output}.rejected.jsonl; both named in {args.output}"
+          f"{MANIFEST_SUFFIX}")  # fmt: skip
     return 0
 
 
@@ -51,17 +58,20 @@ def annotate_command(args: argparse.Namespace) -> int:
 
 def select_command(args: argparse.Namespace) -> int:
     from r1_reward.data.annotate import journal_path
-    from r1_reward.data.select import select
+    from r1_reward.data.select import SelectError, select
 
     journal = Path(args.annotations) if args.annotations else journal_path(Path(args.sft))
     if not journal.exists():
         raise SystemExit(f"no annotations at {journal}: run 'python -m r1_reward.data annotate' first")
-    summary = select(args.input, journal, args.output, args.min_attempts, None if args.keep_order else args.seed)
+    try:
+        summary = select(args.input, journal, args.output, args.min_attempts, None if args.keep_order else args.seed)
+    except SelectError as error:
+        summary = error.summary
+        print(f"error: {error}", file=sys.stderr)
     print(summary.text())
     if summary.unannotated:
         print(f"{summary.unannotated} rows have no annotation yet: rerun annotate to finish them", file=sys.stderr)
-        return 1
-    return 0
+    return 1 if summary.unannotated or not summary.selected else 0
 
 
 def add_convert(commands: argparse._SubParsersAction) -> None:

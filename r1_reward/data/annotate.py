@@ -40,7 +40,8 @@ class AnnotateSummary:
     """Counts of one ``annotate`` run; ``rows == already_done + shared + annotated + failed`` when it ends.
 
     ``shared``: rows identical in content to an earlier row of the input, which share its annotation; ``stale``:
-    journal entries that match no row any more (the input changed since), ignored.
+    journal entries that match no row any more (the input changed since), ignored. ``requests``: HTTP requests sent,
+    retries and failures included; ``replies``: the chat replies among them.
     """
 
     rows: int = 0
@@ -52,6 +53,7 @@ class AnnotateSummary:
     correct_at: Counter = field(default_factory=Counter)
     never_correct: int = 0
     requests: int = 0
+    replies: int = 0
     first_error: str = ""
 
     def text(self) -> str:
@@ -60,7 +62,7 @@ class AnnotateSummary:
             f"rows {self.rows} = already done {self.already_done} + same content as an earlier row {self.shared}"
             f" + annotated now {self.annotated} + failed {self.failed}",
             f"this run: correct after {attempts or 'none'}; never correct: {self.never_correct};"
-            f" requests: {self.requests}",
+            f" requests: {self.requests} ({self.replies} answered)",
         ]
         if self.stale:
             lines.append(f"{self.stale} journal entries match no input row (rows changed since): ignored")
@@ -100,7 +102,7 @@ async def annotate_task(client: ChatClient, task: Task, max_attempts: int, summa
     answers: list[int | None] = []
     for attempt in range(1, max_attempts + 1):
         reply = await client.complete(content)
-        summary.requests += 1
+        summary.replies += 1
         answers.append(reply_choice(reply))
         if answers[-1] == task.ground_truth:
             return Annotation(task.row, attempt, True, reply, answers, task.key)
@@ -154,6 +156,7 @@ class Annotator:
         try:  # gather fails fast if a worker dies (e.g. the disk is full) instead of blocking the producer
             await asyncio.gather(produce(), *workers)
         finally:
+            self.summary.requests = client.requests
             await client.close()
             writer.close()
         return self.summary

@@ -51,6 +51,11 @@ class ChatClient:
     async def close(self) -> None:
         await self._chat.close()
 
+    @property
+    def requests(self) -> int:
+        """HTTP requests sent so far, retries and failed ones included."""
+        return self._chat.requests
+
     async def complete(self, content: list[dict]) -> str:
         """The reply text for one user turn, retrying transient failures with backoff."""
         body = {

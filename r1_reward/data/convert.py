@@ -5,14 +5,21 @@ Rows are read one at a time, turned into pairs by their format's adapter, checke
 (``row_group_size`` rows or ``ROW_GROUP_MAX_BYTES``, whichever comes first), so memory stays bounded by one row
 group. Any failure of one row (a ``RowError`` or anything else its reading raises) sends it to
 ``<output>.rejected.jsonl`` with its file, line and reason; the summary accounts for every row:
-``rows in = written + rejected + skipped by cap``. Both files are written beside the output and renamed into
-place at the end, so a killed run leaves the previous pair intact. A source of which no row could be used (a
-missing required column, a wrong ``--format`` or ``--image-root``) fails the run, naming the top reasons.
+``rows in = written + rejected + skipped by cap``.
+
+Publishing (:mod:`r1_reward.data.publish`): both files are written beside the output as ``*.tmp`` and renamed into
+place at the end, then ``<output>.manifest.json`` is written last, naming the pair; a run killed before the renames
+leaves the previous pair and manifest untouched, one killed between them leaves no manifest, and a rerun rebuilds
+(and removes the ``*.tmp`` files a killed run left). A
+source of which no row could be used (an empty file, a missing required column, a wrong ``--format`` or
+``--image-root``) fails the run, naming the top reasons; so does an input that cannot be read as a whole (missing,
+a damaged JSON array or parquet file), with a ``ConvertError`` naming the file (and line): nothing is published and
+no ``*.tmp`` is left.
 """
 
 import json
-import os
 import random
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +30,7 @@ from r1_reward.data.formats import adapter
 from r1_reward.data.images import ImageStore
 from r1_reward.data.limits import DEFAULT_LIMITS, MB, RowLimits
 from r1_reward.data.pairs import Pair, RowError
+from r1_reward.data.publish import leftover_tmp_files, publish_pair
 from r1_reward.data.schema import RL_SCHEMA, OrderBalancer, rl_row
 from r1_reward.data.sources import SourceRecord, count_records, read_records
 from r1_reward.files import ParquetRowWriter
@@ -31,7 +39,8 @@ ROW_GROUP_MAX_BYTES = 128 * MB  # flush a row group once its images reach this s
 
 
 class ConvertError(RuntimeError):
-    """The run produced nothing usable from a source; ``summary`` holds the counts, nothing was published."""
+    """The run produced nothing usable from a source, or an input could not be read; ``summary`` holds the counts
+    so far, nothing was published."""
 
     def __init__(self, message: str, summary: "Summary") -> None:
         super().__init__(message)
@@ -78,13 +87,16 @@ class Summary:
         return "\n".join(lines)
 
     def unusable_sources(self) -> list[str]:
-        """Sources that had rows to convert but gave none, each with its top rejection reasons."""
-        return [
-            f"{name}: 0 of {counts['rows_in'] - counts['skipped_by_cap']} rows usable"
-            f" (top reasons: {'; '.join(f'{r} ×{n}' for r, n in self.source_reasons[name].most_common(3))})"
-            for name, counts in self.per_source.items()
-            if counts["written"] == 0 and counts["rows_in"] > counts["skipped_by_cap"]
-        ]
+        """Sources that gave no row: empty ones, and those whose rows were all rejected (with the top reasons)."""
+        found = []
+        for name, counts in self.per_source.items():
+            if counts["rows_in"] == 0:
+                found.append(f"{name}: the file holds no rows")
+            elif counts["written"] == 0 and counts["rows_in"] > counts["skipped_by_cap"]:
+                top = "; ".join(f"{r} ×{n}" for r, n in self.source_reasons[name].most_common(3))
+                usable = counts["rows_in"] - counts["skipped_by_cap"]
+                found.append(f"{name}: 0 of {usable} rows usable (top reasons: {top})")
+        return found
 
 
 def parse_source(spec: str) -> Source:
@@ -111,8 +123,8 @@ def sampled_positions(source: Source, seed: int) -> set[int] | None:
 
 
 class Quarantine:
-    """Appends rejected rows, with their source position and reason, to ``<output>.rejected.jsonl.tmp``;
-    ``publish`` renames it into place."""
+    """Appends rejected rows, with their source position and reason, to ``<output>.rejected.jsonl.tmp``
+    (``publish_pair`` renames it into place)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -127,8 +139,9 @@ class Quarantine:
     def close(self) -> None:
         self._handle.close()
 
-    def publish(self) -> None:
-        os.replace(self.tmp_path, self.path)
+    def discard(self) -> None:
+        self.close()
+        self.tmp_path.unlink(missing_ok=True)
 
 
 class Converter:
@@ -204,6 +217,21 @@ def _reason_kind(reason: str) -> str:
     return f"{kind}: {detail.strip()}" if kind == "missing field" else kind
 
 
+def _check_inputs(sources: list[Source]) -> None:
+    """Every input exists and has a readable suffix, before anything is written."""
+    for source in sources:
+        if not source.path.is_file():
+            raise ConvertError(f"source file {source.path} does not exist: check --input / --source", Summary())
+        if source.path.suffix not in (".jsonl", ".json", ".parquet"):
+            raise ConvertError(f"unsupported source file {source.path}: use .jsonl, .json or .parquet", Summary())
+
+
+def _whole_file_error(source: Source, error: Exception) -> str:
+    """A read error of a whole input as one line naming the file (its message often names it and the line)."""
+    text = str(error)
+    return text if str(source.path) in text else f"{source.path}: {type(error).__name__}: {text}"
+
+
 def convert(
     sources: list[Source],
     output: str | Path,
@@ -213,25 +241,35 @@ def convert(
     progress: bool = True,
     limits: RowLimits = DEFAULT_LIMITS,
 ) -> Summary:
-    """Convert ``sources`` into one RL parquet at ``output`` and its quarantine file, both published atomically,
-    and return the counts; ``ConvertError`` (nothing published) if a source gave no usable row."""
+    """Convert ``sources`` into one RL parquet at ``output`` and its quarantine file, published together (see the
+    module docstring), and return the counts; ``ConvertError`` (nothing published, no ``*.tmp`` left) if an input
+    cannot be read or a source gave no usable row."""
     output = Path(output)
+    _check_inputs(sources)
     output.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in leftover_tmp_files(output):
+        print(f"removing {leftover}, left by an interrupted run", file=sys.stderr)
+        leftover.unlink()
     converter = Converter(output, image_root, seed, row_group_size, limits)
     try:
         for source in sources:
-            converter.run_source(source, progress)
-    finally:
+            try:
+                converter.run_source(source, progress)
+            except (ValueError, OSError) as error:  # the file as a whole: a damaged JSON array or parquet file
+                raise ConvertError(_whole_file_error(source, error) + f"; nothing written to {output}",
+                                   converter.summary) from error  # fmt: skip
         converter.writer.close()
         converter.quarantine.close()
-    if unusable := converter.summary.unusable_sources():
+        if unusable := converter.summary.unusable_sources():
+            raise ConvertError(
+                "no usable row from " + " | ".join(unusable) + f"; nothing written to {output}: check --format,"
+                " the input's columns and --image-root",
+                converter.summary,
+            )
+    except BaseException:
         converter.writer.discard()
-        converter.quarantine.tmp_path.unlink()
-        raise ConvertError(
-            "no usable row from " + " | ".join(unusable) + f"; nothing written to {output}: check --format,"
-            " the input's columns and --image-root",
-            converter.summary,
-        )
-    converter.writer.commit()
-    converter.quarantine.publish()
+        converter.quarantine.discard()
+        raise
+    quarantine = converter.quarantine
+    publish_pair(output, quarantine.tmp_path, quarantine.path, converter.writer.commit, converter.summary.rejected)
     return converter.summary

@@ -10,6 +10,7 @@ by resolved path, bounded in entries and bytes, makes rows that share an image s
 """
 
 import io
+import stat
 import warnings
 from collections import OrderedDict
 from pathlib import Path
@@ -37,11 +38,22 @@ def resolve_under(root: Path, reference: str) -> Path:
     return candidate
 
 
+def _not_a_file(path: Path) -> str:
+    """What a path that exists but is not a regular file is, in words."""
+    mode = path.stat().st_mode
+    kinds = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+             (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))  # fmt: skip
+    return next((name for test, name in kinds if test(mode)), "not a regular file")
+
+
 def read_image_file(path: Path, reference: str, limits: RowLimits) -> bytes:
-    """The file's bytes, reading at most one byte past the size cap; ``RowError`` for a missing or unreadable file."""
+    """The file's bytes, reading at most one byte past the size cap; ``RowError`` for a missing or unreadable file,
+    or a path that is not a regular file (a directory or a FIFO is named as such and never opened)."""
     try:
-        if not path.is_file():
+        if not path.exists():
             raise RowError(f"missing image: {_short(reference)} (looked for {_short(str(path))})")
+        if not path.is_file():
+            raise RowError(f"image not a file: {_short(reference)} is {_not_a_file(path)}")
         limits.check_file_size(path.stat().st_size, reference)
         with path.open("rb") as handle:
             data = handle.read(limits.max_image_bytes + 1)

@@ -1,7 +1,8 @@
 """The hard RL subset (§3.2): rows that took at least ``min_attempts`` (2) attempts or were never answered correctly.
 
 It streams the RL parquet joined with the annotation journal (``r1_reward.data.sft.annotated_rows``), so memory
-stays bounded; the difficulty goes into ``extra_info``.
+stays bounded; the difficulty goes into ``extra_info``. A run that selects no row writes nothing and raises
+:class:`SelectError` saying why (an empty parquet would only fail later, in training).
 """
 
 from collections import Counter
@@ -12,6 +13,14 @@ from pathlib import Path
 from r1_reward.data.schema import RL_SCHEMA, OrderBalancer, place_chosen
 from r1_reward.data.sft import annotated_rows
 from r1_reward.files import write_parquet
+
+
+class SelectError(RuntimeError):
+    """No row was selected; ``summary`` holds the counts, nothing was written."""
+
+    def __init__(self, message: str, summary: "SelectSummary") -> None:
+        super().__init__(message)
+        self.summary = summary
 
 
 @dataclass
@@ -29,6 +38,17 @@ class SelectSummary:
             f"rows {self.rows} = selected {self.selected} (attempts >= 2 or never correct)"
             f" + easy {self.easy} + unannotated {self.unannotated}\n"
             f"selected ground truth: answer 1 = {self.labels['1']}, answer 2 = {self.labels['2']}"
+        )
+
+    def why_none(self, min_attempts: int) -> str:
+        """Why nothing was selected, naming what to do."""
+        if not self.rows:
+            return "the input parquet holds no rows"
+        if self.unannotated == self.rows:
+            return f"none of its {self.rows} rows is annotated yet: run 'python -m r1_reward.data annotate' first"
+        return (
+            f"every annotated row ({self.easy}) was answered correctly in fewer than {min_attempts} attempts: no hard "
+            f"row to train on; lower --min-attempts, or train on the whole RL parquet"
         )
 
 
@@ -57,5 +77,11 @@ def select(
             else:
                 summary.easy += 1
 
-    write_parquet(hard_rows(), Path(output), RL_SCHEMA)
+    try:
+        write_parquet(hard_rows(), Path(output), RL_SCHEMA, min_rows=1)
+    except ValueError as error:
+        if summary.selected:
+            raise
+        raise SelectError(f"no row selected, nothing written to {output}: {summary.why_none(min_attempts)}",
+                          summary) from error  # fmt: skip
     return summary

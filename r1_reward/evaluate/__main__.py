@@ -2,16 +2,22 @@
 
 Example: ``python -m r1_reward.evaluate run --benchmark vl_rewardbench --data vl_rewardbench.jsonl --judge longer
 --order both --out results.json`` writes ``results.json``, ``results.md`` and ``results.predictions.jsonl``.
+An item whose media cannot be read, or on which the judge gives up, is skipped and counted (``--strict``: stop at
+it). Exit status: 0 when the run completed (skipped items are in the report), 1 when it could not start, stopped,
+or judged nothing.
 """
 
 import argparse
+import sys
+from pathlib import Path
 from typing import Any
 
 from r1_reward.evaluate import report
 from r1_reward.evaluate.items import ORDER_MODES, InputError
 from r1_reward.evaluate.loaders import BENCHMARKS, load_benchmark
 from r1_reward.evaluate.models import MODEL_NAMES, make_model
-from r1_reward.evaluate.runner import evaluate, score
+from r1_reward.evaluate.runner import RunStopped, evaluate, score
+from r1_reward.openai_chat import ChatError
 
 # --max-new-tokens when not given: the toy task's replies are under 48 tokens (1024 made its eval take 10.5 min on a
 # CPU); the real benchmarks get room for the paper's long reasoning.
@@ -30,7 +36,17 @@ def _run_args(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--predictions", help="predictions JSONL (default: <out>.predictions.jsonl); reruns resume it")
     sub.add_argument("--batch-size", type=int, default=16)
     sub.add_argument("--limit", type=int, help="judge only the first N rows")
-    sub.add_argument("--media-root", help="folder the benchmark's image/video paths are relative to")
+    sub.add_argument(
+        "--media-root",
+        help="folder the benchmark's image/video paths are relative to, and that every one must resolve inside "
+        "(default: the --data file's folder; pass a wider folder to allow paths outside it)",
+    )
+    sub.add_argument(
+        "--strict",
+        action="store_true",
+        help="stop at the first item whose media cannot be read or on which the judge gives up (default: skip it, "
+        "record why in the predictions and count it in the report)",
+    )
     sub.add_argument("--model", help="local checkpoint folder (transformers, vllm)")
     sub.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1 (endpoint)")
     sub.add_argument("--model-name", help="model name sent to the endpoint")
@@ -39,6 +55,12 @@ def _run_args(sub: argparse.ArgumentParser) -> None:
         "--max-new-tokens", type=int, help=f"reply length cap (default: {MAX_NEW_TOKENS} per benchmark, else 1024)"
     )
     sub.add_argument("--concurrency", type=int, default=8, help="requests in flight (endpoint)")
+    sub.add_argument(
+        "--retries",
+        type=int,
+        default=4,
+        help="tries after the first failed one, per request (endpoint); then the presentation is skipped",
+    )
     sub.add_argument("--device", default="cpu", help="torch device (transformers)")
 
 
@@ -52,7 +74,8 @@ def max_new_tokens(args: argparse.Namespace) -> int:
 def _judge_options(args: argparse.Namespace) -> dict[str, Any]:
     """Options the chosen model backend takes; baselines take none."""
     if args.judge == "endpoint":
-        return {"temperature": args.temperature, "max_tokens": max_new_tokens(args), "concurrency": args.concurrency}
+        return {"temperature": args.temperature, "max_tokens": max_new_tokens(args), "concurrency": args.concurrency,
+                "retries": args.retries}  # fmt: skip
     if args.judge == "transformers":
         return {"temperature": args.temperature, "max_new_tokens": max_new_tokens(args), "device": args.device}
     if args.judge == "vllm":
@@ -66,7 +89,7 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         args.judge,
         seed=args.seed,
         model=args.model,
-        media_root=args.media_root,
+        media_root=args.media_root or str(Path(args.data).resolve().parent),
         base_url=args.base_url,
         model_name=args.model_name,
         **_judge_options(args),
@@ -82,6 +105,7 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
             seed=args.seed,
             batch_size=args.batch_size,
             predictions=args.predictions,
+            strict=args.strict,
         )
     finally:
         judge.close()
@@ -105,11 +129,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 def cli(argv: list[str] | None = None) -> None:
-    """``main`` for the command line: an unusable input exits 1 with its message (no traceback)."""
+    """``main`` for the command line: an unusable input, a stopped run or a run that judged nothing exits 1 with its
+    message (no traceback); skipped items are named on stderr."""
     try:
-        main(argv)
-    except (InputError, FileNotFoundError) as error:
-        raise SystemExit(f"error: {error}") from None
+        metrics = main(argv)
+    except (InputError, FileNotFoundError, RunStopped, ChatError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
+    if metrics.get("n_skipped"):
+        reasons = ", ".join(f"{kind} {count}" for kind, count in metrics["skipped_reasons"].items())
+        print(f"warning: {metrics['n_skipped']} presentations skipped ({reasons}): see the report", file=sys.stderr)
+    if not metrics["n_presentations"]:
+        print("error: no presentation could be judged: see the skipped reasons above", file=sys.stderr)
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

@@ -4,9 +4,13 @@ A record is one presentation (item key, slot, gold verdict, category, samples). 
 its samples (the single sample when k = 1). Accuracies are means over presentations, so under ``--order both`` each
 item weighs once in each slot. Acc+ (MM-RLHF-RewardBench) is computed per pass over the benchmark (one pass per slot
 under ``both``) and averaged over passes, so an id counts only when all its pairs are right in that presentation.
+Skipped presentations (unreadable media, a judge that gave up) are left out of every metric and counted apart, by
+reason; the headline metrics are given a second time with each skipped presentation counted as wrong
+(``with_skipped_as_wrong``), which is what the benchmarks' official protocols score (every item counts), so numbers
+stay comparable with published ones.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from statistics import mean
 from typing import Any
@@ -101,8 +105,39 @@ def _benchmark_specific(benchmark: str, records: list[dict[str, Any]], order: st
     return {}
 
 
+# The headline metrics repeated with skipped presentations counted as wrong (those the benchmark defines).
+HEADLINE = ("overall_acc", "macro_acc", "macro_acc_paper", "acc_plus")
+
+
+def skipped_metrics(header: dict[str, Any], judged: list[dict[str, Any]], skipped: list[dict[str, Any]]) -> dict:
+    """How many presentations (and items) were skipped and why, and the headline metrics counting them as wrong."""
+    out: dict[str, Any] = {
+        "n_skipped": len(skipped),
+        "n_skipped_items": len({r["key"] for r in skipped}),
+        "skipped_reasons": dict(Counter(r["skipped"].partition(":")[0] for r in skipped).most_common()),
+    }
+    if skipped:
+        as_wrong = judged + [{**r, "samples": [{"answer": None}]} for r in skipped]  # an unparseable verdict
+        every = _core_metrics(header, as_wrong)
+        out["with_skipped_as_wrong"] = {name: every[name] for name in HEADLINE if name in every}
+    return out
+
+
 def compute_metrics(header: dict[str, Any], records: list[dict[str, Any]]) -> dict[str, Any]:
-    """All metrics of a run: the names of the evaluation issue, plus counts and test-time scaling when k > 1."""
+    """All metrics of a run: the names of the evaluation issue, plus counts, skipped presentations (left out, counted
+    by reason) and test-time scaling when k > 1."""
+    judged = [r for r in records if "skipped" not in r]
+    skipped = [r for r in records if "skipped" in r]
+    out = _core_metrics(header, judged)
+    out.update(skipped_metrics(header, judged, skipped))
+    k = max((len(r["samples"]) for r in judged), default=1)
+    if k > 1:
+        out["scaling"] = scaling_metrics(judged, k)
+    return out
+
+
+def _core_metrics(header: dict[str, Any], records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Every metric but test-time scaling, over ``records`` (judged ones)."""
     order = header["order"]
     cats = per_category(records)
     bias, bias_items = position_bias(records) if order == "both" else (None, 0)
@@ -120,9 +155,6 @@ def compute_metrics(header: dict[str, Any], records: list[dict[str, Any]]) -> di
         "slot1_rate": _accuracy(records, lambda r: verdict(r) == "1"),
         **_unparseable(records),
     }
-    k = max((len(r["samples"]) for r in records), default=1)
-    if k > 1:
-        out["scaling"] = scaling_metrics(records, k)
     return out
 
 

@@ -2,9 +2,11 @@
 
 Line 1 is a header (benchmark, judge, order, samples, seed, and ``data``: a fingerprint of the benchmark items
 judged); each later line is one presentation, keyed by item key and slot, with its gold verdict, category and the
-judge's samples. A crash can leave at most one torn last line; it is cut off on reopen, so a rerun judges exactly the
-presentations that have no complete line yet. A rerun on other data (another ``--data``, ``--limit`` or an edited
-file) is refused: its keys could match the old lines and report the old file's metrics for the new one.
+judge's samples, or, for a presentation that could not be judged, ``"skipped"``: the reason, and no samples. A crash
+can leave at most one torn last line; it is cut off on reopen, so a rerun judges exactly the presentations that have
+no complete judged line yet (a skipped one is tried again; a new line for it supersedes the old). A rerun on other
+data (another ``--data``, ``--limit`` or an edited file) is refused: its keys could match the old lines and report the
+old file's metrics for the new one.
 """
 
 import hashlib
@@ -14,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from r1_reward.evaluate.items import BenchItem, InputError, Presentation
-from r1_reward.evaluate.models.base import Sample
+from r1_reward.evaluate.models.base import Sample, Skip
 from r1_reward.files import cut_torn_tail
 
 # Header fields that must match for a rerun to append to an existing file.
@@ -30,22 +32,30 @@ def fingerprint(items: list[BenchItem]) -> str:
     return digest.hexdigest()[:16]
 
 
-def record(presentation: Presentation, samples: list[Sample]) -> dict[str, Any]:
+def record(presentation: Presentation, samples: list[Sample] | Skip) -> dict[str, Any]:
     """One line of the file: everything ``score`` needs, so it never reloads the benchmark."""
     item = presentation.item
-    return {
+    line = {
         "key": item.key,
         "id": item.id,
         "slot": presentation.slot,
         "gold": presentation.gold,
         "category": item.category,
         **({"category_paper": item.extra["category_paper"]} if "category_paper" in item.extra else {}),
-        "samples": [{k: v for k, v in asdict(s).items() if v is not None} for s in samples],
     }
+    if isinstance(samples, Skip):
+        return {**line, "skipped": samples.reason, "samples": []}
+    return {**line, "samples": [{k: v for k, v in asdict(s).items() if v is not None} for s in samples]}
+
+
+def is_skipped(rec: dict[str, Any]) -> bool:
+    """Whether a record is a presentation that could not be judged."""
+    return "skipped" in rec
 
 
 def read_predictions(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Header and records of a predictions file (complete lines only; a record seen twice is kept once)."""
+    """Header and records of a predictions file (complete lines only), one per presentation: its first judged line,
+    else its last skipped line."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"predictions file {path} does not exist: run 'python -m r1_reward.evaluate run' first")
@@ -55,7 +65,9 @@ def read_predictions(path: str | Path) -> tuple[dict[str, Any], list[dict[str, A
         raise InputError(f"{path} has no header line: it was not written by 'r1_reward.evaluate run'")
     records: dict[tuple[str, str], dict[str, Any]] = {}
     for rec in entries[1:]:
-        records.setdefault((rec["key"], rec["slot"]), rec)
+        at = (rec["key"], rec["slot"])
+        if at not in records or is_skipped(records[at]):
+            records[at] = rec
     return entries[0]["header"], list(records.values())
 
 
@@ -76,7 +88,7 @@ class PredictionStore:
             cut_torn_tail(self.path)
             old_header, records = read_predictions(self.path)
             self._check_header(old_header, header)
-            self.done = {(r["key"], r["slot"]) for r in records}
+            self.done = {(r["key"], r["slot"]) for r in records if not is_skipped(r)}
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.path.write_text(json.dumps({"header": header}) + "\n", encoding="utf-8")
@@ -98,13 +110,13 @@ class PredictionStore:
             )
 
     def pending(self, batch: list[Presentation]) -> list[Presentation]:
-        """Presentations without a complete line yet."""
+        """Presentations without a complete judged line yet (skipped ones are tried again)."""
         return [p for p in batch if (p.item.key, p.slot) not in self.done]
 
-    def append(self, batch: list[Presentation], samples: list[list[Sample]]) -> None:
+    def append(self, batch: list[Presentation], samples: list[list[Sample] | Skip]) -> None:
         """Write one batch in a single write, flushed, so a crash tears at most the last line."""
         lines = "".join(json.dumps(record(p, s)) + "\n" for p, s in zip(batch, samples))
         with self.path.open("a", encoding="utf-8") as handle:
             handle.write(lines)
             handle.flush()
-        self.done.update((p.item.key, p.slot) for p in batch)
+        self.done.update((p.item.key, p.slot) for p, s in zip(batch, samples) if not isinstance(s, Skip))

@@ -41,15 +41,33 @@ def _category_table(metrics: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _skipped_section(metrics: dict[str, Any]) -> list[str]:
+    """How many presentations were skipped and why, and the headline metrics with them counted as wrong."""
+    if not metrics.get("n_skipped"):
+        return []
+    lines = [
+        f"Skipped: {metrics['n_skipped']} presentations ({metrics['n_skipped_items']} items), left out of the metrics "
+        "above; the predictions file holds each one's reason, and a rerun of the same command tries them again.",
+        "",
+        "| reason | presentations |",
+        "|---|---:|",
+    ]
+    lines += [f"| {reason} | {count} |" for reason, count in metrics["skipped_reasons"].items()]
+    lines += ["", "With skipped presentations counted as wrong (the benchmark's official protocol: every item counts):"]
+    lines += ["", "| metric | value |", "|---|---:|"]
+    lines += [f"| {name} | {_pct(value)} |" for name, value in metrics["with_skipped_as_wrong"].items()]
+    return ["", *lines]
+
+
 def markdown(metrics: dict[str, Any]) -> str:
-    """The metrics as markdown tables (accuracies in percent)."""
+    """The metrics as markdown tables (accuracies in percent), and the skipped presentations if any."""
     title = (
         f"### {metrics['benchmark']} · judge `{metrics['judge']}` · order `{metrics['order']}` · "
-        f"k = {metrics['samples']} · {metrics['n_items']} items, {metrics['n_presentations']} presentations"
+        f"k = {metrics['samples']} · {metrics['n_items']} items, {metrics['n_presentations']} presentations judged"
     )
     lines = [title, "", "| metric | value |", "|---|---:|"]
     lines += [f"| {name} | {value} |" for name, value in _summary_rows(metrics)]
-    return "\n".join([*lines, "", *_category_table(metrics)]) + "\n"
+    return "\n".join([*lines, *_skipped_section(metrics), "", *_category_table(metrics)]) + "\n"
 
 
 CHANCE_PCT = 50.0  # two answers: a coin is right half the time

@@ -171,33 +171,44 @@ def test_rows_of_one_length_train_with_the_rollouts_positions(tiny_dir, tmp_path
         assert step["data"]["rollout/failed_sessions"] == 0
 
 
-def _wait_for_checkpoint(process, checkpoint_dir, log_path, step: int) -> None:
-    """Block until verl has finished writing checkpoint ``step`` (its tracker file names it)."""
-    tracker = checkpoint_dir / "latest_checkpointed_iteration.txt"
+def _wait_for_step(process, metrics_path: Path, log_path: Path, step: int) -> None:
+    """Block until the run's metrics file has the line of ``step`` (verl logs it after that step's checkpoint)."""
     deadline = time.monotonic() + RUN_TIMEOUT_S
-    while not (tracker.exists() and tracker.read_text().strip() == str(step)):
-        assert process.poll() is None, f"run ended before checkpoint {step}:\n{tail(log_path)}"
-        assert time.monotonic() < deadline, f"no checkpoint {step} after {RUN_TIMEOUT_S}s:\n{tail(log_path)}"
+    while not (metrics_path.exists() and step in [m["step"] for m in read_metrics(metrics_path)]):
+        assert process.poll() is None, f"run ended before step {step}:\n{tail(log_path)}"
+        assert time.monotonic() < deadline, f"no step {step} after {RUN_TIMEOUT_S}s:\n{tail(log_path)}"
         time.sleep(0.5)
 
 
-def test_sigkilled_run_resumes_from_its_checkpoint_and_finishes(tiny_dir, tmp_path):
-    checkpoint_dir = tmp_path / "checkpoints"
-    overrides = ["trainer.total_training_steps=3", "trainer.save_freq=1", f"trainer.default_local_dir={checkpoint_dir}"]
-    first_log = tmp_path / "first.log"
+def test_sigkilled_run_resumes_from_its_checkpoint_and_keeps_its_history(tiny_dir, tmp_path):
+    # issue #23: a run killed after step 3 and resumed to step 6 in the same run folder. Checkpoints every 2 steps, so
+    # the killed launch logged step 3 after its last checkpoint (2); the resumed launch redoes 3. Before, verl's file
+    # logger (opened "wb") cut metrics.jsonl down to the resumed launch's steps.
+    overrides = ["trainer.total_training_steps=6", "trainer.total_epochs=2", "trainer.save_freq=2"]
+    first_log, run = tmp_path / "first.log", tmp_path / "run"
     started = time.monotonic()
-    process = start(overrides, tiny_dir, tmp_path / "first.jsonl", first_log)
-    _wait_for_checkpoint(process, checkpoint_dir, first_log, step=1)
+    process = start(overrides, tiny_dir, None, first_log)
+    _wait_for_step(process, run / "metrics.jsonl", first_log, step=3)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=60)
     killed_after_s = time.monotonic() - started
-    assert (checkpoint_dir / "global_step_1").is_dir()
+    before = [m["step"] for m in read_metrics(run / "metrics.jsonl")]
+    assert before[:3] == [1, 2, 3] and (run / "checkpoints" / "global_step_2").is_dir()
 
-    second_log, second_metrics = tmp_path / "second.log", tmp_path / "second.jsonl"
+    second_log = tmp_path / "second.log"
     resumed_at = time.monotonic()
-    _finish(start(overrides, tiny_dir, second_metrics, second_log), second_log, "resumed run")
-    metrics = read_metrics(second_metrics)
+    _finish(start([*overrides, "trainer.test_freq=-1"], tiny_dir, None, second_log), second_log, "resumed run")
+    metrics = read_metrics(run / "metrics.jsonl")
     _report(f"resume (first run killed after {killed_after_s:.1f}s)", time.monotonic() - resumed_at, metrics)
-    # The rerun picked up at step 2 (not 1) and stopped at the configured final step 3.
-    assert [m["step"] for m in metrics] == [2, 3]
-    assert (checkpoint_dir / "latest_checkpointed_iteration.txt").read_text().strip() == "3"
+    print(f"[resume] metrics.jsonl steps before the resume {before}, after {[m['step'] for m in metrics]}")
+    assert [m["step"] for m in metrics] == [1, 2, 3, 4, 5, 6]  # each step once, none lost
+    superseded = [m["step"] for m in read_metrics(run / "metrics.superseded.jsonl")]
+    assert superseded == before[2:] == [3]  # the killed launch's step 3 (killed during step 4): redone
+    launches = [json.loads(line) for line in (run / "launches.jsonl").read_text().splitlines()]
+    assert [(e["resumes_from_step"], e["overrides"][-1]) for e in launches] == [
+        (0, "trainer.save_freq=2"),
+        (2, "trainer.test_freq=-1"),
+    ]
+    log = (run / "main_ppo.log").read_text()
+    assert [int(n) for n in re.findall(r"\[verl\.console\]\[INFO\] - step:(\d+) - ", log)][-4:] == [3, 4, 5, 6]
+    assert (run / "checkpoints" / "latest_checkpointed_iteration.txt").read_text().strip() == "6"

@@ -109,7 +109,8 @@ def test_attempts_kept_replies_and_hard_subset(tmp_path, image_root, samples, se
     assert server.bad_requests == []
     assert (summary.rows, summary.annotated, summary.failed) == (6, 6, 0)
     assert summary.correct_at == {1: 2, 2: 2, 3: 1} and summary.never_correct == 1
-    assert summary.requests == 1 + 2 + 3 + 3 + 1 + 2
+    assert summary.replies == 1 + 2 + 3 + 3 + 1 + 2
+    assert summary.requests == summary.replies + 1  # every HTTP request counts, the 503 that was retried too
     sft = pq.read_table(tmp_path / "sft.parquet").to_pylist()
     assert len(sft) == 5
     for row in sft:
@@ -195,13 +196,19 @@ def test_row_failing_after_retries_is_counted_not_journaled_and_retried_next_run
     no_retry = Endpoint(server.url, "fake", KEY, retries=0)
     summary = annotate(rl, out, no_retry, concurrency=2, progress=False)  # the 503 is not retried: row fails
     assert (summary.annotated, summary.failed) == (1, 1) and "HTTP 503" in summary.first_error
+    # issue #23: "requests" counted replies only (it said 0 after 15 failed requests); the 503 was a request too
+    assert (summary.requests, summary.replies) == (2, 1) and "requests: 2 (1 answered)" in summary.text()
     assert len(load_journal(journal_path(out))) == 1
     argv = ["select", "--input", str(rl), "--sft", str(out), "--output", str(tmp_path / "hard.parquet")]
     assert main(argv) == 1  # one row is not annotated yet
     assert "1 rows have no annotation" in capsys.readouterr().err
     summary = annotate(rl, out, Endpoint(server.url, "fake", KEY), concurrency=2, progress=False)
     assert (summary.already_done, summary.annotated, summary.failed) == (1, 1, 0)
-    assert main(argv) == 0
+    # both rows were answered right at the first attempt: no hard row, so select exits 1 and writes nothing
+    assert main(argv) == 1
+    assert "every annotated row (2) was answered correctly in fewer than 2 attempts" in capsys.readouterr().err
+    assert not (tmp_path / "hard.parquet").exists() and not (tmp_path / "hard.parquet.tmp").exists()
+    assert main([*argv, "--min-attempts", "1"]) == 0
 
 
 def test_reconverted_input_redoes_changed_rows_and_no_target_contradicts_its_label(

@@ -65,7 +65,7 @@ def test_resume_on_other_data_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("escape", ["../secret.png", "absolute", "link.png"])
-def test_media_outside_media_root_is_refused_before_judging(tmp_path, escape):
+def test_media_outside_media_root_is_never_read(tmp_path, escape):
     root = tmp_path / "media"
     root.mkdir()
     secret = _png(tmp_path / "secret.png")
@@ -74,8 +74,11 @@ def test_media_outside_media_root_is_refused_before_judging(tmp_path, escape):
     items = load_benchmark("mm_rlhf", _jsonl(tmp_path / "m.jsonl", _rows(2, image=image)))
     judge = SlotOneJudge(media_root=root, needs_media=True)
     with pytest.raises(InputError, match=r"i0#0: media path .* outside --media-root"):
-        evaluate(items, judge, benchmark="mm_rlhf", out=tmp_path / "res.json")
-    assert judge.seen == []  # nothing was read or sent
+        evaluate(items, judge, benchmark="mm_rlhf", out=tmp_path / "strict.json", strict=True)
+    metrics = evaluate(items, judge, benchmark="mm_rlhf", out=tmp_path / "res.json")
+    assert judge.seen == []  # nothing was read or sent, strict or not
+    assert (metrics["n_presentations"], metrics["n_skipped"]) == (0, 4)
+    assert metrics["skipped_reasons"] == {"media outside --media-root": 4}
 
 
 @pytest.mark.parametrize("damage", ["truncated", "not an image"])
@@ -91,8 +94,8 @@ def test_corrupt_image_is_found_before_judging(tmp_path, damage):
     items = load_benchmark("mm_rlhf", _jsonl(tmp_path / "m.jsonl", rows))
     judge = SlotOneJudge(media_root=root, needs_media=True)
     with pytest.raises(InputError, match=r"bad#0: media file .*bad\.jpg cannot be decoded"):
-        evaluate(items, judge, benchmark="mm_rlhf", out=tmp_path / "res.json", batch_size=1)
-    assert judge.seen == []
+        evaluate(items, judge, benchmark="mm_rlhf", out=tmp_path / "res.json", batch_size=1, strict=True)
+    assert judge.seen == []  # --strict: found before judging, nothing judged
 
 
 def test_parse_errors_name_file_and_line(tmp_path):

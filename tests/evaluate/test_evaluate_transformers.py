@@ -8,6 +8,7 @@ import torch
 from r1_reward.cpu import tiny_model
 from r1_reward.data import toy
 from r1_reward.evaluate import evaluate, load_benchmark
+from r1_reward.evaluate.items import InputError
 from r1_reward.evaluate.models.hf import TransformersModel
 
 
@@ -48,11 +49,39 @@ def test_answer_token_probability_is_read_at_the_verdict(setup):
     assert sample.prob == pytest.approx(torch.softmax(logits[digit], dim=-1)[ids[digit]].item())
 
 
-def test_missing_image_stops_naming_the_file(setup, tmp_path):
+def test_missing_image_is_skipped_or_stops_strict_naming_the_file(setup, tmp_path):
     model, _, _ = setup
     data = tmp_path / "vl.jsonl"
     row = {"id": "x", "prompt": "p", "chosen": "c", "rejected": "r", "image": "nope/0.jpg"}
     data.write_text(json.dumps(row) + "\n")
     judge = TransformersModel(model, media_root=tmp_path)
-    with pytest.raises(FileNotFoundError, match=r"nope/0\.jpg does not exist.*--media-root"):
-        evaluate(load_benchmark("vl_rewardbench", data), judge, benchmark="vl_rewardbench", out=tmp_path / "o.json")
+    items = load_benchmark("vl_rewardbench", data)
+    with pytest.raises(InputError, match=r"nope/0\.jpg does not exist.*--media-root"):
+        evaluate(items, judge, benchmark="vl_rewardbench", out=tmp_path / "strict.json", strict=True)
+    metrics = evaluate(items, judge, benchmark="vl_rewardbench", out=tmp_path / "o.json")
+    assert (metrics["n_presentations"], metrics["skipped_reasons"]) == (0, {"missing media": 2})
+
+
+def test_image_damaged_mid_run_is_skipped_and_the_rest_of_its_batch_judged(setup, tmp_path):
+    # issue #23: an image that became unreadable after the up-front check crashed the run (UnidentifiedImageError)
+    model, data, _ = setup
+    copy = tmp_path / "test.parquet"  # its own picture folder: the module's toy files stay whole for other tests
+    copy.write_bytes(data.read_bytes())
+    items = load_benchmark("toy", copy)
+    real = TransformersModel(model, max_new_tokens=4)
+
+    class DamagesItem3AfterTheFirstBatch:
+        name, needs_media, media_root, batches = real.name, True, None, 0
+
+        def judge(self, batch, k):
+            self.batches += 1
+            if self.batches == 2:
+                with open(items[3].media[0], "wb") as handle:
+                    handle.write(b"not a png any more")
+            return real.judge(batch, k)
+
+        def close(self):
+            pass
+
+    metrics = evaluate(items, DamagesItem3AfterTheFirstBatch(), benchmark="toy", out=tmp_path / "o.json", batch_size=4)
+    assert (metrics["n_presentations"], metrics["skipped_reasons"]) == (6, {"corrupt media": 2})

@@ -12,14 +12,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from omegaconf import OmegaConf
 
 from r1_reward.cluster.sweep import (
     RUN_NAME_OVERRIDE,
     add_run_name,
     final_metrics,
     main,
-    metrics_file,
     run_name,
     stop_ray,
 )
@@ -71,9 +69,13 @@ def test_every_run_has_its_own_dir_and_experiment_name(sweep_dir):
         assert (sweep_dir / run / "experiment_name.txt").read_text() == run
 
 
-def test_metrics_land_in_the_sweep_under_each_experiment_name(sweep_dir):
-    logged = {path.stem for path in (sweep_dir / "metrics" / "r1_reward").glob("*.jsonl")}
+def test_each_runs_metrics_are_in_its_own_folder(sweep_dir):
+    # issue #22: a sweep's metrics landed in <sweep dir>/metrics/r1_reward/<name>.jsonl, not in the run's folder
+    logged = {path.parent.name for path in sweep_dir.glob("*/metrics.jsonl")}
     assert logged == {run for run, row in RUNS.items() if row is not None}
+    assert not (sweep_dir / "metrics").exists()
+    run = next(run for run, row in RUNS.items() if row is not None)
+    assert final_metrics(sweep_dir / run / "metrics.jsonl")["step"] == 2
 
 
 def test_summary_table_has_each_runs_final_metrics_and_failures(sweep_dir):
@@ -139,16 +141,20 @@ def test_final_metrics_keep_the_last_value_of_each_key(tmp_path):
     assert final_metrics(jsonl) == {"a": 0.5, "b": 5, "val-core/x": 0.25, "step": 3}
 
 
-def test_metrics_file_is_where_verls_file_logger_writes(tmp_path, monkeypatch):
+@pytest.mark.parametrize("variable", ["VERL_FILE_LOGGER_ROOT", "VERL_FILE_LOGGER_PATH"])
+def test_metrics_path_is_where_verls_file_logger_writes(tmp_path, monkeypatch, variable):
     from verl.utils.tracking import FileLogger
 
-    monkeypatch.setenv("VERL_FILE_LOGGER_ROOT", str(tmp_path))
-    monkeypatch.delenv("VERL_FILE_LOGGER_PATH", raising=False)
+    from r1_reward.run_folder import metrics_path
+
+    for name in ("VERL_FILE_LOGGER_ROOT", "VERL_FILE_LOGGER_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(variable, str(tmp_path / ("m.jsonl" if variable.endswith("PATH") else "")))
     logger = FileLogger("r1_reward", "a=1,b=2")
     logger.log({"critic/score/mean": 0.5}, step=7)
     logger.finish()
-    config = OmegaConf.create({"trainer": {"project_name": "r1_reward", "experiment_name": "a=1,b=2"}})
-    assert final_metrics(metrics_file(tmp_path, config)) == {"critic/score/mean": 0.5, "step": 7}
+    path = metrics_path("r1_reward", "a=1,b=2", dict(os.environ))
+    assert final_metrics(path) == {"critic/score/mean": 0.5, "step": 7}
 
 
 class FakeRay:

@@ -39,9 +39,12 @@ def test_two_point_cpu_sweep_gives_two_runs_and_their_summary(loopback_netns, tm
         outcome = json.loads((sweep_dir / run / "result.json").read_text())
         assert (outcome["status"], outcome["error"], outcome["experiment_name"]) == ("COMPLETED", "", run)
         assert outcome["metrics"]["step"] == 1 and 0.0 <= outcome["metrics"]["actor/pre_clipfrac"] <= 1.0
-        assert (sweep_dir / "metrics" / "r1_reward" / f"{run}.jsonl").exists()
-        # Each run's folder is its sweep dir: its own checkpoints (saved at the last step by default) and config.
+        # Each run's folder is its sweep dir: its own metrics, checkpoints (saved at the last step by default), config.
+        assert [json.loads(line)["step"] for line in (sweep_dir / run / "metrics.jsonl").read_text().splitlines()] == [
+            1
+        ]
         assert (sweep_dir / run / "checkpoints" / "global_step_1").is_dir()
         assert (sweep_dir / run / "config.yaml").is_file()
+    assert not (sweep_dir / "metrics").exists()  # issue #22: metrics no longer land under <sweep dir>/metrics
     rows = [line for line in (sweep_dir / "summary.md").read_text().splitlines() if "| COMPLETED |" in line]
     assert sorted(row.split(" | ")[0].lstrip("| ") for row in rows) == sorted(RUNS)

@@ -3,7 +3,7 @@
 
 from typing import Any
 
-from r1_reward.evaluate.models.base import ModelUnderTest, Sample
+from r1_reward.evaluate.models.base import ModelUnderTest, Sample, Skip
 from r1_reward.evaluate.models.baselines import FirstBaseline, LongerBaseline, RandomBaseline
 from r1_reward.evaluate.models.checkpoint import hf_model_folder
 
@@ -47,4 +47,4 @@ def make_model(
     raise ValueError(f"judge {name!r} is unknown: use one of {', '.join(MODEL_NAMES)}")
 
 
-__all__ = ["BASELINES", "MODEL_NAMES", "MODEL_BACKENDS", "ModelUnderTest", "Sample", "make_model"]
+__all__ = ["BASELINES", "MODEL_NAMES", "MODEL_BACKENDS", "ModelUnderTest", "Sample", "Skip", "make_model"]

@@ -4,7 +4,10 @@ Requests go through the project's one HTTP client (:mod:`r1_reward.openai_chat`:
 event loop, reused for every batch, at most ``concurrency`` requests in flight, retries with backoff on timeouts,
 5xx/429 and malformed replies, Retry-After honoured). Each request asks for ``n = k`` choices; a server that returns
 fewer gets follow-up requests for the rest. The answer token's probability comes from ``logprobs`` when the server
-returns them. Errors never quote the server's reply (a server may echo the key).
+returns them. A presentation whose media cannot be read, or on which the server still fails after the retries (or
+refuses it, HTTP 4xx: a prompt too long for the server, say) comes back as a :class:`Skip`; a refusal that would hit
+every request (401, 403, 404: key, permission, URL or model name) stops the run instead. Errors never quote the
+server's reply (a server may echo the key).
 """
 
 import asyncio
@@ -14,10 +17,13 @@ from typing import Any
 
 from r1_reward.evaluate.items import Presentation
 from r1_reward.evaluate.models import media
-from r1_reward.evaluate.models.base import Sample
+from r1_reward.evaluate.models.base import JUDGE_GAVE_UP, JUDGE_REFUSED, Sample, Skip
 from r1_reward.evaluate.models.shared import presentation_prompt
-from r1_reward.openai_chat import ChatSettings, OpenAIChat, RetryableError, image_part
+from r1_reward.openai_chat import ChatGaveUp, ChatRefused, ChatSettings, OpenAIChat, RetryableError, image_part
 from r1_reward.parse import chat_choice_answer
+
+# Refusals that say the run's settings are wrong (API key, permission, base URL or model name), not this item.
+REFUSALS_FOR_EVERY_ITEM = (401, 403, 404)
 
 
 class EndpointModel:
@@ -69,10 +75,23 @@ class EndpointModel:
             samples += replied[: k - len(samples)]
         return samples
 
-    async def _all(self, batch: list[Presentation], k: int) -> list[list[Sample]]:
-        return list(await asyncio.gather(*(self._one(p, k) for p in batch)))
+    async def _one_or_skip(self, p: Presentation, k: int) -> list[Sample] | Skip:
+        """``_one``, or the reason this presentation cannot be judged."""
+        try:
+            return await self._one(p, k)
+        except media.MediaError as error:
+            return Skip(error.reason)
+        except ChatGaveUp as error:
+            return Skip(f"{JUDGE_GAVE_UP}: {error}")
+        except ChatRefused as error:
+            if error.status in REFUSALS_FOR_EVERY_ITEM:
+                raise
+            return Skip(f"{JUDGE_REFUSED}: {error}")
 
-    def judge(self, batch: list[Presentation], k: int) -> list[list[Sample]]:
+    async def _all(self, batch: list[Presentation], k: int) -> list[list[Sample] | Skip]:
+        return list(await asyncio.gather(*(self._one_or_skip(p, k) for p in batch)))
+
+    def judge(self, batch: list[Presentation], k: int) -> list[list[Sample] | Skip]:
         return self._loop.run_until_complete(self._all(batch, k))
 
     def close(self) -> None:

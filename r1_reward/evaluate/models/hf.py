@@ -3,7 +3,8 @@
 One ``generate`` call per batch of presentations draws all ``k`` samples per prompt (``num_return_sequences=k``), so
 the k samples are decoded together in the same steps. transformers copies each prompt k times before the prefill,
 though, so prompt processing is not shared (vLLM's ``n = k`` shares it). The answer token's probability comes from
-the raw logits at the position of the verdict digit. Video items are shown as their frames, one image each.
+the raw logits at the position of the verdict digit. Video items are shown as their frames, one image each. A
+presentation whose media cannot be read comes back as a :class:`Skip`; the rest of its batch is judged.
 """
 
 from pathlib import Path
@@ -13,7 +14,7 @@ import torch
 from r1_reward import qwen_vl
 from r1_reward.evaluate.items import Presentation
 from r1_reward.evaluate.models import media
-from r1_reward.evaluate.models.base import Sample
+from r1_reward.evaluate.models.base import Sample, Skip
 from r1_reward.evaluate.models.shared import presentation_prompt, read_answer
 from r1_reward.parse import answer_char_offset, token_index_at
 
@@ -46,10 +47,9 @@ class TransformersModel:
         self.media_root, self.temperature, self.max_new_tokens = media_root, temperature, max_new_tokens
         self.device, self.max_frames = device, max_frames
 
-    def _inputs(self, batch: list[Presentation]) -> dict:
+    def _inputs(self, batch: list[tuple[Presentation, list]]) -> dict:
         texts, images = [], []
-        for p in batch:
-            frames = media.load_frames(p.item, self.media_root, self.max_frames)
+        for p, frames in batch:
             content = [{"type": "image"} for _ in frames] + [{"type": "text", "text": presentation_prompt(p)}]
             messages = [{"role": "user", "content": content}]
             texts.append(self.processor.apply_chat_template(messages, tokenize=False, add_generation_prompt=True))
@@ -91,8 +91,12 @@ class TransformersModel:
         stops = set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
         return stops | {self.processor.tokenizer.pad_token_id} - {None}
 
-    def judge(self, batch: list[Presentation], k: int) -> list[list[Sample]]:
-        inputs = self._inputs(batch)
+    def judge(self, batch: list[Presentation], k: int) -> list[list[Sample] | Skip]:
+        loaded = media.load_batch(batch, self.media_root, self.max_frames)
+        ready = [(p, frames) for p, frames in zip(batch, loaded) if not isinstance(frames, Skip)]
+        if not ready:
+            return loaded
+        inputs = self._inputs(ready)
         out = self._generate(inputs, k)
         generated = out.sequences[:, inputs["input_ids"].shape[1] :].tolist()
         logits = torch.stack(out.logits, dim=1)
@@ -100,7 +104,8 @@ class TransformersModel:
         for row, ids in enumerate(generated):
             end = next((i for i, t in enumerate(ids) if t in stops), len(ids))
             samples.append(self._sample(ids[:end], logits[row]))
-        return [samples[i * k : (i + 1) * k] for i in range(len(batch))]
+        judged = iter(samples[i * k : (i + 1) * k] for i in range(len(ready)))
+        return [frames if isinstance(frames, Skip) else next(judged) for frames in loaded]
 
     def close(self) -> None:
         """Drop the model so its memory can be reclaimed."""

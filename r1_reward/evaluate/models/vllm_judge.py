@@ -12,7 +12,7 @@ from typing import Any
 
 from r1_reward.evaluate.items import Presentation
 from r1_reward.evaluate.models import media
-from r1_reward.evaluate.models.base import Sample
+from r1_reward.evaluate.models.base import Sample, Skip
 from r1_reward.evaluate.models.shared import presentation_prompt, read_answer
 from r1_reward.parse import answer_char_offset, token_index_at
 
@@ -50,21 +50,25 @@ class VllmModel:
             max_frames,
         )
 
-    def _prompt(self, p: Presentation) -> dict[str, Any]:
-        frames = media.load_frames(p.item, self.media_root, self.max_frames)
+    def _prompt(self, p: Presentation, frames: list) -> dict[str, Any]:
         content = [{"type": "image"} for _ in frames] + [{"type": "text", "text": presentation_prompt(p)}]
         text = self.processor.apply_chat_template(
             [{"role": "user", "content": content}], tokenize=False, add_generation_prompt=True
         )
         return {"prompt": text, "multi_modal_data": {"image": frames}} if frames else {"prompt": text}
 
-    def judge(self, batch: list[Presentation], k: int) -> list[list[Sample]]:
+    def judge(self, batch: list[Presentation], k: int) -> list[list[Sample] | Skip]:
+        """k samples per presentation; one whose media cannot be read is a :class:`Skip`, the rest are judged."""
         from vllm import SamplingParams
 
+        loaded = media.load_batch(batch, self.media_root, self.max_frames)
+        prompts = [self._prompt(p, frames) for p, frames in zip(batch, loaded) if not isinstance(frames, Skip)]
+        if not prompts:
+            return loaded
         temperature = self.temperature if self.temperature is not None else (1.0 if k > 1 else 0.0)
         params = SamplingParams(n=k, temperature=temperature, max_tokens=self.max_new_tokens, logprobs=0)
-        outputs = self.llm.generate([self._prompt(p) for p in batch], params)
-        return [[completion_sample(c) for c in request.outputs] for request in outputs]
+        outputs = iter(self.llm.generate(prompts, params))
+        return [f if isinstance(f, Skip) else [completion_sample(c) for c in next(outputs).outputs] for f in loaded]
 
     def close(self) -> None:
         """Drop the engine so its GPU memory can be reclaimed."""
