@@ -40,7 +40,20 @@ def convert_command(args: argparse.Namespace) -> int:
     print(summary.text())
     print(f"wrote {args.output}; rejected rows in {args.output}.rejected.jsonl; both named in {args.output}"
           f"{MANIFEST_SUFFIX}")  # fmt: skip
+    report_lengths(args)
     return 0
+
+
+def report_lengths(args: argparse.Namespace) -> None:
+    """Prompt lengths in the policy's tokens (``--processor``), or how to get them."""
+    from r1_reward.data.lengths import load_processor, prompt_lengths
+
+    if not args.processor:
+        print("prompt lengths in tokens: pass --processor <policy model folder> to see them before training")
+        return
+    processor = load_processor(args.processor)
+    print(prompt_lengths(args.output, processor, args.length_sample, args.seed, args.max_prompt_length,
+                         not args.quiet).text())  # fmt: skip
 
 
 def annotate_command(args: argparse.Namespace) -> int:
@@ -86,8 +99,20 @@ def add_convert(commands: argparse._SubParsersAction) -> None:
     conv.add_argument("--seed", type=int, default=0, help="seed of the answer-order balancing and of cap sampling")
     conv.add_argument("--row-group-size", type=int, default=512, help="rows per parquet row group (memory bound)")
     add_limits(conv)
+    add_lengths(conv)
     conv.add_argument("--quiet", action="store_true", help="no progress bars")
     conv.set_defaults(run=convert_command)
+
+
+def add_lengths(conv: argparse.ArgumentParser) -> None:
+    """The token-length report after writing (``r1_reward.data.lengths``)."""
+    from r1_reward.data.lengths import DEFAULT_MAX_PROMPT_LENGTH
+
+    conv.add_argument("--processor", default=None, help="policy model folder: report prompt lengths in its tokens")
+    conv.add_argument("--length-sample", type=int, default=1000, help="rows measured for that report (0: all)")
+    conv.add_argument(
+        "--max-prompt-length", type=int, default=DEFAULT_MAX_PROMPT_LENGTH, help="the limit the report counts against"
+    )
 
 
 def add_limits(conv: argparse.ArgumentParser) -> None:
