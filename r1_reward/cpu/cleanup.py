@@ -6,11 +6,11 @@ queues of ``vllm/distributed/device_communicators/shm_broadcast.py``, 160-240 Mi
 parent actors with SIGKILL when the run stops, so nobody unlinks these: every run, successful or not, left about
 800 MiB of RAM in /dev/shm on this machine. vLLM's ZMQ socket files land in ``VLLM_RPC_BASE_PATH`` (/tmp by default).
 
-``start`` (Hydra ``on_job_start`` of the CPU profile) marks every process of the run through an environment variable
-that Ray workers and vLLM's processes inherit, and gives vLLM a socket folder of its own; ``finish`` (``on_job_end``,
-after a successful or failed run) shuts Ray down, stops any process still carrying the mark (orphaned engine
-processes included), unlinks the segments created since the start that no live process maps, and removes the socket
-folder.
+``start`` (Hydra ``on_job_start`` of the CPU profile) marks every process the run starts through an environment
+variable that Ray workers and vLLM's processes inherit, and gives vLLM a socket folder of its own; ``finish``
+(``on_job_end``, after a successful or failed run) shuts Ray down, stops any process started since then that still
+carries the mark (orphaned engine processes included; never the job's own ancestors), unlinks the segments created
+since the start that no live process maps, and removes the socket folder.
 """
 
 import contextlib
@@ -50,22 +50,32 @@ def start() -> str:
     mark = os.environ.setdefault(MARK_ENV, uuid.uuid4().hex)
     if RPC_DIR_ENV not in os.environ:
         os.environ[RPC_DIR_ENV] = tempfile.mkdtemp(prefix="r1_vllm_")
-    os.environ.setdefault(f"{MARK_ENV}_STARTED", f"{time.time():.3f}")
+    # Only processes started from here on can be this run's leftovers (a mark set by the caller is inherited by
+    # whatever runs beside this job too).
+    os.environ[f"{MARK_ENV}_STARTED"] = f"{time.time():.3f}"
     return mark
 
 
-def marked_processes(mark: str) -> dict[int, str]:
-    """Live processes whose environment carries ``MARK_ENV=mark``: pid -> name. Not this process, nor its
-    multiprocessing resource tracker (it unlinks this process's own segments when it exits)."""
+def _started_at(pid: str) -> float:
+    """When a process started (seconds since the epoch), from /proc/<pid>/stat field 22 (clock ticks since boot)."""
+    ticks = int((PROC / pid / "stat").read_text().rsplit(")", 1)[1].split()[19])
+    boot = next(float(line.split()[1]) for line in (PROC / "stat").read_text().splitlines() if line.startswith("btime"))
+    return boot + ticks / os.sysconf("SC_CLK_TCK")
+
+
+def marked_processes(mark: str, since: float) -> dict[int, str]:
+    """Processes started at or after ``since`` whose environment carries ``MARK_ENV=mark``: pid -> name. Never this
+    process, the ones that started it (they may carry the mark too) or its multiprocessing resource tracker."""
     needle = f"{MARK_ENV}={mark}".encode() + b"\0"
     found = {}
     for entry in PROC.iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
-        with contextlib.suppress(OSError):
-            if needle in (entry / "environ").read_bytes() + b"\0":
-                if b"multiprocessing.resource_tracker" not in (entry / "cmdline").read_bytes():
-                    found[int(entry.name)] = (entry / "comm").read_text().strip()
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            if needle not in (entry / "environ").read_bytes() + b"\0" or _started_at(entry.name) < since - 1:
+                continue
+            if b"multiprocessing.resource_tracker" not in (entry / "cmdline").read_bytes():
+                found[int(entry.name)] = (entry / "comm").read_text().strip()
     return found
 
 
@@ -93,12 +103,12 @@ def stale_shm_files(since: float) -> list[Path]:
     return stale
 
 
-def _stop(mark: str, wait_s: float) -> list[str]:
+def _stop(mark: str, since: float, wait_s: float) -> list[str]:
     """SIGTERM, then after ``wait_s`` SIGKILL, every marked process still alive; their names."""
     stopped = {}
     deadline = time.monotonic() + wait_s
     sig = signal.SIGTERM
-    while leftovers := marked_processes(mark):
+    while leftovers := marked_processes(mark, since):
         stopped.update(leftovers)
         for pid in leftovers:
             with contextlib.suppress(OSError):
@@ -119,12 +129,12 @@ def finish(wait_s: float = 10.0) -> Report:
 
     if ray.is_initialized():
         ray.shutdown()
+    since = float(os.environ.get(f"{MARK_ENV}_STARTED", time.time()))
     # Ray stops its own workers; give them (and the vLLM processes they started) a moment to go by themselves.
     deadline = time.monotonic() + wait_s
-    while marked_processes(mark) and time.monotonic() < deadline:
+    while marked_processes(mark, since) and time.monotonic() < deadline:
         time.sleep(0.5)
-    report.processes = _stop(mark, wait_s)
-    since = float(os.environ.get(f"{MARK_ENV}_STARTED", time.time()))
+    report.processes = _stop(mark, since, wait_s)
     for path in stale_shm_files(since):
         with contextlib.suppress(OSError):
             path.unlink()

@@ -241,21 +241,26 @@ def test_verl_builds_its_sender_by_the_module_name_the_adapter_replaces(cpu_plat
 def test_cleanup_stops_marked_leftovers_and_removes_only_unmapped_new_segments(monkeypatch):
     mark = uuid.uuid4().hex
     monkeypatch.setenv(cleanup.MARK_ENV, mark)
-    monkeypatch.setenv(f"{cleanup.MARK_ENV}_STARTED", f"{time.time() - 1:.3f}")
-    monkeypatch.setenv(cleanup.RPC_DIR_ENV, str(Path("/tmp") / f"r1_vllm_test_{mark}"))
-    Path(os.environ[cleanup.RPC_DIR_ENV]).mkdir()
+    monkeypatch.delenv(cleanup.RPC_DIR_ENV, raising=False)  # both restored after the test (start() sets them)
+    monkeypatch.delenv(f"{cleanup.MARK_ENV}_STARTED", raising=False)
+    # Started before the job, with the mark (as a wrapper that set it would be): not the job's to stop.
+    before = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"], env=dict(os.environ))
+    time.sleep(1.5)
+    cleanup.start()
+    rpc_dir = Path(os.environ[cleanup.RPC_DIR_ENV])
     leftover = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"], env=dict(os.environ))
     stale = Path("/dev/shm") / f"psm_r1test{mark[:8]}"
     stale.write_bytes(b"\0" * 64)
     live = shared_memory.SharedMemory(create=True, size=64)  # mapped by this process: someone's live segment
     try:
         report = cleanup.finish(wait_s=2.0)
-        assert leftover.wait(timeout=30) != 0
+        assert leftover.wait(timeout=30) != 0 and before.poll() is None
         assert len(report.processes) == 1 and report.processes[0].endswith(f"({leftover.pid})")
         assert stale.name in report.segments and not stale.exists()
         assert live.name.lstrip("/") not in report.segments and Path("/dev/shm", live.name.lstrip("/")).exists()
-        assert not Path(os.environ[cleanup.RPC_DIR_ENV]).exists()
+        assert rpc_dir.name.startswith("r1_vllm_") and not rpc_dir.exists()
     finally:
+        before.kill()
         live.close()
         live.unlink()
         stale.unlink(missing_ok=True)
