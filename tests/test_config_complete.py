@@ -23,11 +23,14 @@ def test_no_required_value_left_unset(engine, judge):
     OmegaConf.to_container(config, throw_on_missing=True)
 
 
-def test_rollout_engines_default_to_vllm_and_the_cpu_profile_swaps_them():
+def test_rollout_engines_default_to_vllm_and_the_cpu_profile_keeps_vllm_in_fp32():
     gpu = composed("+experiment=stable_reinforce", "judge=pool")
     assert gpu.actor_rollout_ref.rollout.name == "vllm" and gpu.reward.reward_model.rollout.name == "vllm"
     cpu = composed("+experiment=stable_reinforce", "judge=pool", "+profile=cpu_tiny")
-    assert cpu.actor_rollout_ref.rollout.name == "hf" and cpu.reward.reward_model.rollout.name == "hf"
+    assert cpu.actor_rollout_ref.rollout.name == "vllm" and cpu.reward.reward_model.rollout.name == "vllm"
+    assert cpu.actor_rollout_ref.rollout.dtype == "float32" and cpu.reward.reward_model.rollout.dtype == "float32"
+    assert cpu.actor_rollout_ref.actor.fsdp_config.mixed_precision.param_dtype == "fp32"
+    assert cpu.actor_rollout_ref.ref.fsdp_config.mixed_precision.param_dtype == "fp32"
 
 
 def test_sdpa_profile_turns_off_what_needs_flash_attn():

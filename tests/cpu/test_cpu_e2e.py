@@ -1,7 +1,9 @@
 """Real end-to-end runs of verl's trainer on CPU: ``main_ppo +experiment=stable_reinforce +profile=cpu_tiny``,
 inside a loopback-only network namespace (Ray binds all interfaces).
 
-Ray workers, FSDP2 on gloo, the ``hf`` rollout, the R1 reward manager and verl's checkpointing all run for real.
+Ray workers, FSDP2 on gloo, the ``hf`` rollout, the R1 reward manager and verl's checkpointing all run for real. The
+rollout is the transformers server (``rollout.name=hf``: seconds to start, against 1-3 minutes for a vLLM engine);
+the profile's default vLLM rollout has its own e2e tests (tests/cpu/test_cpu_vllm_e2e.py).
 Each run prints its wall time and step times (``-s`` shows them).
 """
 
@@ -35,8 +37,8 @@ def namespaced(argv: list[str]) -> list[str]:
 
 
 def main_ppo_command(overrides: list[str]) -> list[str]:
-    return namespaced([sys.executable, "-m", "r1_reward.main_ppo", "+experiment=stable_reinforce", "+profile=cpu_tiny"]
-                      + overrides)  # fmt: skip
+    return namespaced([sys.executable, "-m", "r1_reward.main_ppo", "+experiment=stable_reinforce", "+profile=cpu_tiny",
+                       "actor_rollout_ref.rollout.name=hf"] + overrides)  # fmt: skip
 
 
 def run_env(tiny_dir: Path, metrics_path: Path | None) -> dict[str, str]:

@@ -37,12 +37,14 @@ def test_selected_cpu_platform_runs_verl_process_group_engine_and_hf_rollout_loo
         engine_workers.initialize_global_process_group_ray()  # the call verl's trainer workers make
         get_torch_device().empty_cache()
         print(get_device_name(), dist.get_backend(), EngineRegistry.get_engine_cls("language_model", "fsdp2").__name__,
-              get_rollout_replica_class("hf").__name__, get_rollout_class("hf").__name__)
+              get_rollout_replica_class("hf").__name__, get_rollout_class("hf").__name__,
+              get_rollout_class("vllm").__module__)
         """,
         VERL_PLATFORM="cpu",
         VERL_USE_EXTERNAL_MODULES="r1_reward.cpu.plugin,r1_reward.register",
     )
-    assert out == "cpu cpu:gloo FSDPEngineWithLMHead HFReplica HFServerAdapter"
+    # rollout "vllm": verl's server adapter with a deadline on its weight sync (r1_reward/cpu/weight_sync.py).
+    assert out == "cpu cpu:gloo FSDPEngineWithLMHead HFReplica HFServerAdapter r1_reward.cpu.weight_sync"
 
 
 def test_without_selection_importing_the_plugins_changes_nothing_in_verl():
@@ -53,7 +55,7 @@ def test_without_selection_importing_the_plugins_changes_nothing_in_verl():
         from verl.plugin.platform import PlatformRegistry
         from verl.utils import distributed
         from verl.workers.rollout.base import _ROLLOUT_REGISTRY
-        print(PlatformRegistry.get("cpu"), ("hf", "async") in _ROLLOUT_REGISTRY,
+        print(PlatformRegistry.get("cpu"), "r1_reward" in str(_ROLLOUT_REGISTRY),
               hasattr(distributed.initialize_global_process_group_ray, "wrapped"),
               any(name.startswith("r1_reward.cpu") for name in sys.modules))
         """,

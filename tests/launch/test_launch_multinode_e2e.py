@@ -93,6 +93,9 @@ OVERRIDES = [
     "+experiment=stable_reinforce",
     "judge=pool",  # the CPU profile picks the rule judge; this puts the tiny judge in verl's pool
     "+profile=cpu_tiny",
+    # Both roles on the transformers server (seconds to start; vLLM has its own e2e tests).
+    "actor_rollout_ref.rollout.name=hf",
+    "reward.reward_model.rollout.name=hf",
     # Ray is already running: its size comes from `ray start`, not from ray.init().
     "ray_kwargs.ray_init.num_cpus=null",
     "ray_kwargs.ray_init.num_gpus=null",

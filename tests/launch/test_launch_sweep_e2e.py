@@ -18,8 +18,10 @@ pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
 RUNS = [
-    "+experiment=stable_reinforce,+profile=cpu_tiny,r1_reward.pre_clip.log_bound=5,trainer.total_training_steps=1",
-    "+experiment=stable_reinforce,+profile=cpu_tiny,r1_reward.pre_clip.log_bound=10,trainer.total_training_steps=1",
+    "+experiment=stable_reinforce,+profile=cpu_tiny,actor_rollout_ref.rollout.name=hf,r1_reward.pre_clip.log_bound=5,"
+    "trainer.total_training_steps=1",
+    "+experiment=stable_reinforce,+profile=cpu_tiny,actor_rollout_ref.rollout.name=hf,r1_reward.pre_clip.log_bound=10,"
+    "trainer.total_training_steps=1",
 ]
 
 
@@ -27,7 +29,9 @@ def test_two_point_cpu_sweep_gives_two_runs_and_their_summary(loopback_netns, tm
     build(tmp_path / "tiny" / "model", seed=0)
     toy.write(tmp_path / "tiny" / "data", n_train=16, n_test=8, seed=0)
     sweep_dir = tmp_path / "sweep"
-    overrides = ["+experiment=stable_reinforce", "+profile=cpu_tiny", "r1_reward.pre_clip.log_bound=5,10",
+    # The transformers rollout (seconds to start; vLLM has its own e2e tests).
+    overrides = ["+experiment=stable_reinforce", "+profile=cpu_tiny", "actor_rollout_ref.rollout.name=hf",
+                 "r1_reward.pre_clip.log_bound=5,10",
                  "trainer.total_training_steps=1", f"hydra.sweep.dir={sweep_dir}"]  # fmt: skip
     argv = [sys.executable, "-m", "r1_reward.main_ppo", "-m", *overrides]
     env = {key: value for key, value in os.environ.items() if not key.startswith("VERL_FILE_LOGGER")}

