@@ -1,9 +1,10 @@
 """Real end-to-end runs of verl's trainer on CPU: ``main_ppo +experiment=stable_reinforce +profile=cpu_tiny``,
 inside a loopback-only network namespace (Ray binds all interfaces).
 
-Ray workers, FSDP2 on gloo, the ``hf`` rollout, the R1 reward manager and verl's checkpointing all run for real. The
-rollout is the transformers server (``rollout.name=hf``: seconds to start, against 1-3 minutes for a vLLM engine);
-the profile's default vLLM rollout has its own e2e tests (tests/cpu/test_cpu_vllm_e2e.py).
+Ray workers, FSDP2 on gloo, the rollout, the R1 reward manager and verl's checkpointing all run for real. The README's
+CPU command runs as written, on the profile's vLLM rollout; the other runs use the transformers server
+(``rollout.name=hf``: seconds to start, against 0.5-3 minutes for a vLLM engine), since the rollout is not their
+subject (the vLLM rollout's own checks: tests/cpu/test_cpu_vllm_e2e.py).
 Each run prints its wall time and step times (``-s`` shows them).
 """
 
@@ -36,9 +37,11 @@ def namespaced(argv: list[str]) -> list[str]:
     return ["unshare", "-n", "bash", "-c", f"ip link set lo up && exec {quoted}"]
 
 
-def main_ppo_command(overrides: list[str]) -> list[str]:
+def main_ppo_command(overrides: list[str], rollout: str | None = "hf") -> list[str]:
+    """The README's CPU command plus ``overrides``; ``rollout`` replaces the profile's engine (None: keep vLLM)."""
+    engine = [f"actor_rollout_ref.rollout.name={rollout}"] if rollout else []
     return namespaced([sys.executable, "-m", "r1_reward.main_ppo", "+experiment=stable_reinforce", "+profile=cpu_tiny",
-                       "actor_rollout_ref.rollout.name=hf"] + overrides)  # fmt: skip
+                       *engine, *overrides])  # fmt: skip
 
 
 def run_env(tiny_dir: Path, metrics_path: Path | None) -> dict[str, str]:
@@ -49,12 +52,13 @@ def run_env(tiny_dir: Path, metrics_path: Path | None) -> dict[str, str]:
     return env | ({"VERL_FILE_LOGGER_PATH": str(metrics_path)} if metrics_path else {})
 
 
-def start(overrides: list[str], tiny_dir: Path, metrics_path: Path | None, log_path: Path) -> subprocess.Popen:
+def start(overrides: list[str], tiny_dir: Path, metrics_path: Path | None, log_path: Path,
+          rollout: str | None = "hf") -> subprocess.Popen:  # fmt: skip
     """Start a training run in its own session (so the whole process group can be killed); its run folder is
     ``<log dir>/run``."""
     log = open(log_path, "w")  # noqa: SIM115 - closed with the process by the caller's wait()
     return subprocess.Popen(
-        main_ppo_command([*overrides, f"hydra.run.dir={log_path.parent / 'run'}"]), cwd=REPO,
+        main_ppo_command([*overrides, f"hydra.run.dir={log_path.parent / 'run'}"], rollout), cwd=REPO,
         env=run_env(tiny_dir, metrics_path), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
 
@@ -89,11 +93,12 @@ def _report(label: str, wall_s: float, metrics: list[dict]) -> None:
 
 
 def test_default_cpu_run_trains_to_its_end_with_stable_reinforce_metrics(tiny_dir, tmp_path):
-    """The README's CPU command as written (no step cap): all 8 steps of the profile's epoch. Before the position-id
-    fix (r1_reward/verl_glue/position_ids.py) it crashed at step 5 when a batch's rows were all one length."""
+    """The README's CPU command as written (no step cap, the profile's vLLM rollout): all 8 steps of the profile's
+    epoch. Before the position-id fix (r1_reward/verl_glue/position_ids.py) it crashed at step 5 when a batch's rows
+    were all one length."""
     log_path, run = tmp_path / "run.log", tmp_path / "run"
     started = time.monotonic()
-    process = start([], tiny_dir, None, log_path)
+    process = start([], tiny_dir, None, log_path, rollout=None)
     _finish(process, log_path, "default CPU run")
     # Every output is in the run folder, named at start and end; the start-up stays quiet (no config dump).
     metrics = read_metrics(run / "metrics.jsonl")
