@@ -20,7 +20,7 @@ from r1_reward.evaluate.models.base import Sample, Skip
 from r1_reward.files import cut_torn_tail
 
 # Header fields that must match for a rerun to append to an existing file.
-RESUME_FIELDS: tuple[str, ...] = ("benchmark", "judge", "order", "samples", "seed", "data")
+RESUME_FIELDS: tuple[str, ...] = ("benchmark", "judge", "model", "order", "samples", "seed", "data")
 
 
 def fingerprint(items: list[BenchItem]) -> str:

@@ -80,7 +80,8 @@ def judge_all(
         raise ValueError(f"--samples {samples}: use 1 or more")
     if not items:
         raise InputError("no benchmark items to judge: check --data (and --limit)")
-    header = {"benchmark": benchmark, "judge": judge.name, "order": order, "samples": samples, "seed": seed}
+    header = {"benchmark": benchmark, "judge": judge.name, "model": getattr(judge, "source", None), "order": order,
+              "samples": samples, "seed": seed}  # fmt: skip
     store = PredictionStore(predictions, {**header, "data": fingerprint(items)})
     todo = store.pending(presentations(items, order, seed))
     if judge.needs_media:

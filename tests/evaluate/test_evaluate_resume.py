@@ -87,3 +87,16 @@ def test_torn_last_line_is_cut_and_rejudged(tmp_path):
     assert judge.seen == [("g0#2", "chosen_second")]
     expected = [(f"g0#{n}", slot) for n in range(3) for slot in ("chosen_first", "chosen_second")]
     assert sorted(_lines(predictions)) == sorted(expected)
+
+
+def test_a_rerun_with_another_model_is_refused_not_resumed(tmp_path):
+    # The header names the model a model judge reads: the predictions of checkpoint A never count for checkpoint B.
+    import pytest
+
+    items = load_benchmark("mm_rlhf", _data(tmp_path))
+    first, second = CountingFirst(), CountingFirst()
+    first.source, second.source = "/ckpt/a", "/ckpt/b"
+    evaluate(items, first, benchmark="mm_rlhf", out=tmp_path / "res.json")
+    with pytest.raises(ValueError, match="model: '/ckpt/a' -> '/ckpt/b'"):
+        evaluate(items, second, benchmark="mm_rlhf", out=tmp_path / "res.json")
+    assert second.seen == []

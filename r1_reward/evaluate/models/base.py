@@ -45,6 +45,9 @@ class ModelUnderTest(Protocol):
 
     name: str
     needs_media: bool
+    # What is judged: the model folder or endpoint a model judge reads (baselines have none); recorded in the
+    # predictions' header, so a rerun with another model never resumes this one's file.
+    source: str | None = None
 
     def judge(self, batch: list[Presentation], k: int) -> list[list[Sample] | Skip]: ...
 

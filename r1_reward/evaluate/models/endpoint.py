@@ -50,6 +50,7 @@ class EndpointModel:
                 "--base-url is unset: point it at an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1"
             )
         self.model, self.media_root, self.temperature, self.max_tokens = model, media_root, temperature, max_tokens
+        self.source = model  # the served model, not the URL: a restarted server (new port) resumes the run
         settings = ChatSettings(base_url, model, os.environ.get(api_key_env) or None, timeout_s, retries, backoff_s)
         self._chat = OpenAIChat(settings, concurrency=concurrency)
         self._loop = asyncio.new_event_loop()

@@ -45,6 +45,7 @@ class TransformersModel:
         vocab = self.processor.tokenizer.get_vocab()
         self.suppress = [vocab[t] for t in qwen_vl.VISION_PLACEHOLDERS if t in vocab]
         self.media_root, self.temperature, self.max_new_tokens = media_root, temperature, max_new_tokens
+        self.source = str(model_path)
         self.device, self.max_frames = device, max_frames
 
     def _inputs(self, batch: list[tuple[Presentation, list]]) -> dict:

@@ -32,6 +32,7 @@ class VllmModel:
         max_frames: int = 8,
         **engine_args: Any,
     ):
+        self.source = str(model_path)
         try:
             from vllm import LLM
         except ImportError as exc:
