@@ -1,86 +1,22 @@
 """``annotate`` against a loopback fake OpenAI server: attempts, kept replies, retries, resume after SIGKILL."""
 
-import asyncio
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
-import threading
 import time
-from collections import Counter
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from aiohttp import web
 
 from r1_reward.data import Source, convert
 from r1_reward.data.annotate import annotate, journal_path
 from r1_reward.data.annotator import Endpoint
 from r1_reward.data.journal import load_journal
 from r1_reward.data.select import select
-
-KEY = "sk-test-secret-4242"
-RESPONSES = re.compile(r"\[Response 1\]: (.*?); \[Response 2\]: (.*?)\n", re.DOTALL)
-
-
-class FakeAnnotator:
-    """An OpenAI-style /v1/chat/completions on 127.0.0.1 that answers each question right from its K-th call on.
-
-    Questions carry ``need=K``; the right answer is the response containing "good answer". ``flaky`` questions
-    get one HTTP 503 first. Every request is checked for temperature 0, an image part and the bearer key.
-    """
-
-    def __init__(self, delay_s: float = 0.0) -> None:
-        self.delay_s = delay_s
-        self.calls: Counter = Counter()
-        self.flaked: set = set()
-        self.bad_requests: list = []
-        self.loop = asyncio.new_event_loop()
-        self.port = 0
-
-    async def handle(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        parts = body["messages"][0]["content"]
-        text = "".join(part["text"] for part in parts if part["type"] == "text")
-        images = [part for part in parts if part["type"] == "image_url"]
-        if body["temperature"] != 0 or len(images) != 1 or request.headers.get("Authorization") != f"Bearer {KEY}":
-            self.bad_requests.append(body)
-        question = text.split("[Question]: ")[1].split(";")[0]
-        if "flaky" in question and question not in self.flaked:
-            self.flaked.add(question)
-            return web.Response(status=503)
-        await asyncio.sleep(self.delay_s)
-        self.calls[question] += 1
-        first, _ = RESPONSES.search(text).groups()
-        right = 1 if "good answer" in first else 2
-        need = int(re.search(r"need=(\d)", question).group(1))
-        choice = right if self.calls[question] >= need else 3 - right
-        reply = f"<think>call {self.calls[question]} on {question}</think><answer>{choice}</answer>"
-        return web.json_response({"choices": [{"message": {"role": "assistant", "content": reply}}]})
-
-    def start(self) -> None:
-        started = threading.Event()
-
-        async def serve() -> None:
-            app = web.Application()
-            app.router.add_post("/v1/chat/completions", self.handle)
-            runner = web.AppRunner(app)
-            await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
-            self.port = site._server.sockets[0].getsockname()[1]
-            started.set()
-
-        threading.Thread(target=self.loop.run_forever, daemon=True).start()
-        asyncio.run_coroutine_threadsafe(serve(), self.loop)
-        started.wait(10)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
+from r1_reward.testing.loopback_annotator import KEY, LoopbackAnnotator
 
 
 def rl_parquet(tmp_path: Path, image_root: Path, samples, needs: list[str]) -> Path:
@@ -94,10 +30,9 @@ def rl_parquet(tmp_path: Path, image_root: Path, samples, needs: list[str]) -> P
 
 @pytest.fixture
 def server():
-    fake = FakeAnnotator()
-    fake.start()
+    fake = LoopbackAnnotator().start()
     yield fake
-    fake.loop.call_soon_threadsafe(fake.loop.stop)
+    fake.stop()
 
 
 def test_attempts_kept_replies_and_hard_subset(tmp_path, image_root, samples, server):
@@ -154,7 +89,7 @@ def run_cli(rl: Path, out: Path, url: str) -> subprocess.Popen:
 
 
 def test_sigkill_mid_run_then_resume_loses_nothing_and_repeats_nothing(tmp_path, image_root, samples):
-    fake = FakeAnnotator(delay_s=0.05)
+    fake = LoopbackAnnotator(delay_s=0.05)
     fake.start()
     rows = 60
     # needs 1..3 only: a row in flight at the kill is asked again from scratch, and the fake's per-question call
