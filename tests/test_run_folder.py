@@ -85,8 +85,8 @@ def test_tensorboard_default_folder_is_ignored_by_git():
 
 
 APP = REPO / "tests" / "resume_app.py"
-RESUME = ["+experiment=stable_reinforce", "trainer.logger=[console,file]", "trainer.total_training_steps=5",
-          "trainer.save_freq=2"]  # fmt: skip
+RESUME = ["+experiment=stable_reinforce", "actor_rollout_ref.model.path=/ckpt/sft", "trainer.logger=[console,file]",
+          "trainer.total_training_steps=5", "trainer.save_freq=2"]  # fmt: skip
 
 
 def launch(cwd: Path, launch_number: int, *overrides: str, kill_after: int = 0) -> subprocess.CompletedProcess:

@@ -90,6 +90,7 @@ def test_grpo_with_tournament_reward_from_the_pool_judge(tmp_path: Path) -> None
     overrides = [
         "+experiment=downstream_grpo",
         "+profile=cpu_tiny",
+        "judge=pool",  # the tiny profile's rule judge cannot judge pairs (main_ppo says so)
         "trainer.total_training_steps=2",
         f"reward.reward_model.model_path={tmp_path / 'judge'}",
         # Both roles on the transformers server: this test is about the tournament; vLLM has its own e2e tests.
