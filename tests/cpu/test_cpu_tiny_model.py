@@ -1,5 +1,6 @@
 """The tiny checkpoints load through transformers' Auto classes and are reproducible from their seed."""
 
+import pytest
 import torch
 from PIL import Image
 from safetensors.torch import load_file
@@ -63,3 +64,36 @@ def test_text_checkpoint_loads(tiny_paths):
     assert 1e5 <= sum(p.numel() for p in model.parameters()) <= 1e6
     logits = model(**tokenizer(["<answer>1</answer>"], return_tensors="pt")).logits
     assert logits.shape[-1] == model.config.vocab_size and torch.isfinite(logits).all()
+
+
+def test_sizes_override_the_decoder_of_both_models_with_heads_of_32(tmp_path):
+    from transformers import AutoConfig
+
+    sizes = {"hidden_size": 128, "intermediate_size": 256, "num_attention_heads": 4, "num_key_value_heads": 1}
+    paths = build(tmp_path, seed=0, **sizes)
+    vl = AutoConfig.from_pretrained(paths["vl"])
+    text = vl.text_config
+    assert (text.hidden_size, text.num_attention_heads, text.num_key_value_heads) == (128, 4, 1)
+    assert text.rope_parameters["mrope_section"] == [4, 6, 6]  # sums to head_dim / 2 = 16
+    assert vl.vision_config.out_hidden_size == 128  # the ViT's merger feeds the decoder's width
+    assert AutoConfig.from_pretrained(paths["text"]).hidden_size == 128
+    model = AutoModelForImageTextToText.from_pretrained(paths["vl"])
+    processor = AutoProcessor.from_pretrained(paths["vl"])
+    messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "What colour?"}]}]
+    text_prompt = processor.apply_chat_template(messages, add_generation_prompt=True)
+    inputs = processor(text=[text_prompt], images=[_image()], return_tensors="pt")
+    assert torch.isfinite(model(**inputs).logits).all()
+
+
+def test_default_sizes_and_unknown_or_unsplittable_sizes_are_refused(tiny_paths, tmp_path):
+    from transformers import AutoConfig
+
+    from r1_reward.cpu.tiny_model import TEXT_SIZES
+
+    text = AutoConfig.from_pretrained(tiny_paths["vl"]).text_config
+    assert all(getattr(text, name) == size for name, size in TEXT_SIZES.items())
+    assert sum(text.rope_parameters["mrope_section"]) == text.hidden_size // text.num_attention_heads // 2
+    with pytest.raises(ValueError, match="choose from"):
+        build(tmp_path, hidden=128)
+    with pytest.raises(ValueError, match="split"):
+        build(tmp_path, hidden_size=100, num_attention_heads=3)
