@@ -1,14 +1,23 @@
-"""``python -m r1_reward.cpu.demo``: the whole R1-Reward pipeline on a CPU, end to end (about 16 minutes on 2 cores).
+"""``python -m r1_reward.cpu.demo``: R1-Reward's consistency reward at work on a CPU, on the real trainer.
 
-1. build the tiny random Qwen2.5-VL (and Qwen2 judge) and the toy preference task (``r1_reward.cpu.tiny_model``,
-   ``r1_reward.data.toy``);
+The design is §3.2's observation made on purpose. The cold start teaches the reasoning but not the decision: every
+SFT target's reasoning names the right response (``The image shows red. Response 2 says red. Response 2 is
+better.``), while its ``<answer>`` digit agrees with that reasoning in only half of the rows
+(``r1_reward.data.toy``, ``sft_answers="coin"``). After SFT the model reasons well and answers at chance: reasoning
+and final answer disagree. StableReinforce with the consistency reward (Final = Result × (1 + 0.5 × Consistency) +
+0.5 × Format) then has to make them agree, and held-out accuracy rises with the agreement.
+
+1. build the tiny random Qwen2.5-VL (``r1_reward.cpu.tiny_model``, decoder sizes ``MODEL_SIZES``) and the toy
+   colour task (``r1_reward.data.toy``);
 2. cold-start SFT with verl's SFT trainer (``r1_reward.cpu.sft_cpu``, ``conf/sft``);
-3. StableReinforce RL with ``r1_reward.main_ppo +experiment=stable_reinforce judge=pool +profile=cpu_tiny``: the
-   hf rollout, the R1 reward manager and the consistency judge served by verl's reward-model pool (hf server);
-4. held-out accuracy before SFT, after SFT and after RL, each pair judged in both answer orders
-   (``python -m r1_reward.evaluate run --benchmark toy --order both``), the reward curve, and where everything is.
+3. StableReinforce with ``r1_reward.main_ppo +experiment=stable_reinforce +profile=cpu_tiny judge=rule``: the
+   profile's rollout (Ray, FSDP2), the R1 reward manager, the rule consistency judge; its run folder gets the
+   training-dynamics plot (``r1_reward.plot``);
+4. after SFT and after RL: held-out accuracy (each pair in both answer orders), how often the answer agrees with
+   the reasoning, how often the reasoning is right, unparseable rate and position bias (``r1_reward.evaluate``).
 
 Every Ray- or torch.distributed-based stage runs in a loopback-only network namespace (``unshare -n``).
+``benchmarks/learning.py`` runs these stages for several seeds.
 """
 
 import argparse
@@ -18,10 +27,41 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from r1_reward.cpu.tiny_model import build
 from r1_reward.data import toy
+
+# Decoder of the demo's policy: heads of 32 (what vLLM's CPU attention takes), sized by measurement (README "CPU").
+MODEL_SIZES = {"hidden_size": 128, "intermediate_size": 256, "num_attention_heads": 4, "num_key_value_heads": 1}
+# The evaluator's figures the demo prints, in its order: (metrics key, column title).
+FIGURES = (
+    ("overall_acc", "held-out accuracy"),
+    ("reasoning_agrees_rate", "answer agrees with reasoning"),
+    ("reasoning_right_rate", "reasoning right"),
+    ("unparseable_rate", "unparseable"),
+    ("position_bias", "position bias"),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a demo run depends on (the CLI's options; ``benchmarks/learning.py`` varies the seed)."""
+
+    out: Path = Path("outputs/demo")
+    seed: int = 0
+    train: int = 512  # toy training pairs
+    test: int = 32  # held-out pairs, each judged in both answer orders
+    kinds: str = "colour"
+    sft_steps: int = 120
+    sft_batch: int = 32
+    sft_lr: float = 2e-3
+    rl_steps: int = 30
+    rl_batch: int = 8  # prompts per step
+    rl_n: int = 4  # rollouts per prompt
+    rl_temperature: float = 0.7
+    rl_lr: float = 5e-4
 
 
 def namespaced(argv: list[str]) -> list[str]:
@@ -32,6 +72,7 @@ def namespaced(argv: list[str]) -> list[str]:
 
 def run_logged(argv: list[str], log_path: Path, env: dict[str, str]) -> None:
     """Run a stage with its output in ``log_path``; on failure show the log's end and name the file."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as log:
         done = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
     if done.returncode != 0:
@@ -39,123 +80,199 @@ def run_logged(argv: list[str], log_path: Path, env: dict[str, str]) -> None:
         raise SystemExit(f"{tail}\n\nstage failed (exit {done.returncode}); full log: {log_path}")
 
 
-def evaluate(model: Path, test_file: Path, out: Path, env: dict[str, str]) -> float:
-    """Held-out accuracy (%), both answer orders, greedy, with the project's evaluator (unparseable = wrong)."""
+def stage_env(out: Path) -> dict[str, str]:
+    """This checkout on the path of every stage, offline, the demo folder as the cpu_tiny profile's folder, and
+    verl's file logger left to the run folder."""
+    paths = [str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VERL_FILE_LOGGER")}
+    return env | {"PYTHONPATH": os.pathsep.join(filter(None, paths)), "HF_HUB_OFFLINE": "1", "R1_TINY_DIR": str(out)}
+
+
+def prepare(settings: Settings) -> dict[str, Path]:
+    """The tiny model (``out/model/vl``) and the toy task's RL and cold-start parquet (``out/data``)."""
+    out = settings.out
+    model = build(out / "model", settings.seed, **MODEL_SIZES)
+    data = toy.write(out / "data", settings.train, settings.test, settings.seed, settings.kinds.split(","), "coin")
+    return {"model": model["vl"], **data}
+
+
+def sft_command(settings: Settings) -> list[str]:
+    """verl's SFT trainer on the cold-start parquet (reasoning right, answer digit a coin)."""
+    out, steps = settings.out, settings.sft_steps
+    return [sys.executable, "-m", "r1_reward.cpu.sft_cpu", "+profile=cpu_tiny",
+            f"data.train_files={out / 'data' / 'sft_train.parquet'}", f"model.path={out / 'model' / 'vl'}",
+            f"data.train_batch_size={settings.sft_batch}", f"data.micro_batch_size_per_gpu={settings.sft_batch}",
+            f"optim.lr={settings.sft_lr}", f"trainer.total_training_steps={steps}", "trainer.total_epochs=1000",
+            f"trainer.save_freq={steps}", f"trainer.seed={settings.seed}",
+            f"trainer.default_local_dir={out / 'sft' / 'checkpoints'}", f"hydra.run.dir={out / 'sft'}"]  # fmt: skip
+
+
+def cold_start(settings: Settings, env: dict[str, str]) -> Path:
+    """Run the SFT stage; returns the HF checkpoint it writes."""
+    run_logged(namespaced(sft_command(settings)), settings.out / "sft" / "sft.log", env)
+    return settings.out / "sft" / "checkpoints" / f"global_step_{settings.sft_steps}" / "huggingface"
+
+
+def rl_command(settings: Settings, policy: Path) -> list[str]:
+    """StableReinforce from ``policy`` with the rule consistency judge, its run folder ``out/rl``."""
+    steps = settings.rl_steps
+    return [sys.executable, "-m", "r1_reward.main_ppo", "+experiment=stable_reinforce", "+profile=cpu_tiny",
+            "judge=rule", f"actor_rollout_ref.model.path={policy}", f"data.train_batch_size={settings.rl_batch}",
+            f"actor_rollout_ref.actor.ppo_mini_batch_size={settings.rl_batch}",
+            f"actor_rollout_ref.rollout.n={settings.rl_n}",
+            f"actor_rollout_ref.rollout.temperature={settings.rl_temperature}",
+            f"actor_rollout_ref.actor.optim.lr={settings.rl_lr}", f"data.seed={settings.seed}",
+            f"actor_rollout_ref.rollout.seed={settings.seed}",
+            f"trainer.total_training_steps={steps}", "trainer.total_epochs=1000", f"trainer.save_freq={steps}",
+            "trainer.resume_mode=disable", f"hydra.run.dir={settings.out / 'rl'}"]  # fmt: skip
+
+
+def reinforce(settings: Settings, policy: Path, env: dict[str, str]) -> Path:
+    """Run the RL stage and draw its dynamics plot; returns the run folder (``metrics.jsonl``, ``checkpoints/``)."""
+    from r1_reward.plot import plot_run
+
+    run = settings.out / "rl"
+    run_logged(namespaced(rl_command(settings, policy)), settings.out / "rl.log", env)
+    plot_run(run / "metrics.jsonl", run / "dynamics.png")
+    return run
+
+
+def evaluate(model: Path, test_file: Path, out: Path, env: dict[str, str]) -> dict:
+    """The evaluator's metrics on a toy split: both answer orders, greedy, unparseable = wrong."""
     argv = [sys.executable, "-m", "r1_reward.evaluate", "run", "--benchmark", "toy", "--data", str(test_file),
             "--judge", "transformers", "--model", str(model), "--order", "both", "--out", str(out),
             "--max-new-tokens", "48", "--batch-size", "32"]  # fmt: skip
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".predictions.jsonl").unlink(missing_ok=True)  # a rerun judges afresh
     run_logged(argv, out.with_suffix(".log"), env)
-    result = json.loads(out.read_text())
-    shown, unparseable = result["n_presentations"], result["unparseable_rate"]
-    print(f"[demo]   {shown} presentations, {unparseable:.0%} unparseable", flush=True)
-    return 100.0 * result["overall_acc"]
+    return json.loads(out.read_text())
 
 
-def cold_start(out: Path, steps: int, lr: float, env: dict[str, str]) -> Path:
-    """verl SFT on the toy cold-start data; returns the HF checkpoint it writes."""
-    argv = [sys.executable, "-m", "r1_reward.cpu.sft_cpu", "+profile=cpu_tiny",
-            f"data.train_files={out / 'data' / 'sft_train.parquet'}", f"model.path={out / 'model' / 'vl'}",
-            f"trainer.total_training_steps={steps}", f"trainer.default_local_dir={out / 'sft'}",
-            "trainer.total_epochs=100", f"trainer.save_freq={steps}", f"optim.lr={lr}",
-            "data.train_batch_size=8", "data.micro_batch_size_per_gpu=8"]  # fmt: skip
-    run_logged(namespaced(argv), out / "sft.log", env)
-    return out / "sft" / f"global_step_{steps}" / "huggingface"
+def figures(metrics: dict) -> dict[str, float | None]:
+    """The printed figures of one evaluation, in percent (None where the evaluator could not measure one)."""
+    return {key: None if metrics.get(key) is None else 100.0 * metrics[key] for key, _ in FIGURES}
 
 
-def reinforce(out: Path, policy: Path, steps: int, env: dict[str, str]) -> tuple[Path, list[float]]:
-    """StableReinforce from the SFT model; returns the RL HF checkpoint and the mean reward per step."""
-    metrics = out / "rl_metrics.jsonl"
-    argv = [sys.executable, "-m", "r1_reward.main_ppo", "+experiment=stable_reinforce", "judge=pool",
-            "+profile=cpu_tiny", f"actor_rollout_ref.model.path={policy}",
-            f"reward.reward_model.model_path={out / 'model' / 'text'}", "r1_reward.reward.on_judge_failure=zero",
-            f"trainer.total_training_steps={steps}", "trainer.total_epochs=100", f"trainer.save_freq={steps}",
-            f"trainer.default_local_dir={out / 'rl'}", "trainer.resume_mode=disable",
-            "actor_rollout_ref.actor.checkpoint.save_contents=[model,optimizer,extra,hf_model]"]  # fmt: skip
-    run_logged(namespaced(argv), out / "rl.log", env | {"VERL_FILE_LOGGER_PATH": str(metrics)})
-    curve = [json.loads(line)["data"]["critic/score/mean"] for line in metrics.read_text().splitlines() if line]
-    return out / "rl" / f"global_step_{steps}" / "actor" / "huggingface", curve
-
-
-def sparkline(values: list[float]) -> str:
-    """The reward curve in one line of block characters."""
-    blocks = "▁▂▃▄▅▆▇█"
-    low, high = min(values), max(values)
-    span = (high - low) or 1.0
-    return "".join(blocks[min(7, math.floor((v - low) / span * 8))] for v in values)
-
-
-def _arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Tiny R1-Reward pipeline on CPU: SFT → StableReinforce → accuracy.")
-    parser.add_argument("--out", default="outputs/demo", help="folder for model, data, checkpoints, logs")
-    parser.add_argument("--train", type=int, default=512, help="toy training pairs (even)")
-    parser.add_argument("--test", type=int, default=16, help="held-out toy pairs (even)")
-    parser.add_argument("--kinds", default="colour", help=f"comma-separated toy question kinds from {toy.KINDS}")
-    parser.add_argument("--sft-steps", type=int, default=400, help="SFT optimizer steps (batch 8)")
-    parser.add_argument("--sft-lr", type=float, default=2e-3, help="SFT learning rate")
-    parser.add_argument("--rl-steps", type=int, default=20, help="RL steps (batch 8)")
-    parser.add_argument("--seed", type=int, default=0)
-    return parser.parse_args()
+def training_curve(run: Path, name: str) -> list[float]:
+    """One metric of the RL run per step, from verl's file logger (NaN where a step did not log it)."""
+    steps = [json.loads(line)["data"] for line in (run / "metrics.jsonl").read_text().splitlines() if line.strip()]
+    return [float(step.get(name, math.nan)) for step in steps]
 
 
 class Stages:
     """Runs the named stages in order, printing progress and keeping each one's wall time."""
 
-    def __init__(self):
+    def __init__(self, label: str = "demo"):
+        self.label = label
         self.times: dict[str, float] = {}
 
     def run(self, name: str, work):
-        print(f"[demo] {name} ...", flush=True)
+        print(f"[{self.label}] {name} ...", flush=True)
         started = time.monotonic()
         result = work()
         self.times[name] = time.monotonic() - started
-        print(f"[demo] {name} done in {self.times[name]:.1f}s", flush=True)
+        print(f"[{self.label}] {name} done in {self.times[name]:.1f}s", flush=True)
         return result
 
 
-def _stage_env(out: Path) -> dict[str, str]:
-    """This checkout on the path of every stage, offline, and the demo folder as the cpu_tiny profile's folder."""
-    paths = [str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")]
-    python_path = os.pathsep.join(filter(None, paths))
-    return os.environ | {"PYTHONPATH": python_path, "HF_HUB_OFFLINE": "1", "R1_TINY_DIR": str(out)}
-
-
-def _print_summary(summary: dict) -> None:
-    print("\n== r1_reward CPU demo ==")
-    for name, value in summary["accuracy_pct"].items():
-        print(f"held-out toy accuracy {name:>10}: {value:5.1f}%  (both answer orders; chance 50%)")
-    curve = summary["reward_curve"]
-    print(f"RL reward per step: {sparkline(curve)}  {[round(v, 2) for v in curve]}")
-    times = ", ".join(f"{name} {seconds:.0f}s" for name, seconds in summary["stage_s"].items())
-    print(f"stage times: {times}; total {summary['total_s']:.0f}s")
-    for name, path in summary["paths"].items():
-        print(f"{name}: {path}")
-
-
-def main() -> None:
-    args = _arguments()
-    out = Path(args.out).resolve()
-    env, stages, accuracy = _stage_env(out), Stages(), {}
-    test_file = out / "data" / "test.parquet"
-
-    def write_data():
-        return toy.write(out / "data", args.train, args.test, args.seed, args.kinds.split(","))
-
-    stages.run("build", lambda: (build(out / "model", args.seed), write_data()))
-    base = out / "model" / "vl"
-    accuracy["before SFT"] = stages.run("eval_base", lambda: evaluate(base, test_file, out / "eval/base.json", env))
-    sft_model = stages.run("sft", lambda: cold_start(out, args.sft_steps, args.sft_lr, env))
-    accuracy["after SFT"] = stages.run("eval_sft", lambda: evaluate(sft_model, test_file, out / "eval/sft.json", env))
-    rl_model, curve = stages.run("rl", lambda: reinforce(out, sft_model, args.rl_steps, env))
-    accuracy["after RL"] = stages.run("eval_rl", lambda: evaluate(rl_model, test_file, out / "eval/rl.json", env))
+def run_stages(settings: Settings, label: str = "demo") -> dict:
+    """build → SFT → eval → RL → eval; returns the summary (also written to ``out/demo_summary.json``)."""
+    out = settings.out.resolve()
+    settings = Settings(**(asdict(settings) | {"out": out}))
+    env, stages = stage_env(out), Stages(label)
+    paths = stages.run("build", lambda: prepare(settings))
+    sft_model = stages.run("sft", lambda: cold_start(settings, env))
+    after_sft = stages.run("eval_sft", lambda: evaluate(sft_model, paths["test"], out / "eval" / "sft.json", env))
+    run = stages.run("rl", lambda: reinforce(settings, sft_model, env))
+    rl_model = run / "checkpoints"
+    after_rl = stages.run("eval_rl", lambda: evaluate(rl_model, paths["test"], out / "eval" / "rl.json", env))
     summary = {
-        "accuracy_pct": accuracy, "reward_curve": curve, "stage_s": stages.times, "total_s": sum(stages.times.values()),
-        "paths": {"sft_model": str(sft_model), "rl_model": str(rl_model), "rl_metrics": str(out / "rl_metrics.jsonl"),
-                  "eval": str(out / "eval"), "logs": str(out), "summary": str(out / "demo_summary.json")},
+        "settings": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(settings).items()},
+        "model_sizes": MODEL_SIZES,
+        "figures": {"after SFT": figures(after_sft), "after RL": figures(after_rl)},
+        "rl_reward": training_curve(run, "critic/score/mean"),
+        "rl_consistency": training_curve(run, "reward/consistency_rate"),
+        "rl_step_s": training_curve(run, "timing_s/step"),
+        "stage_s": stages.times,
+        "total_s": sum(stages.times.values()),
+        "paths": {"sft_model": str(sft_model), "rl_run": str(run), "rl_model": str(rl_model),
+                  "plot": str(run / "dynamics.png"), "eval": str(out / "eval"), "test": str(paths["test"]),
+                  "summary": str(out / "demo_summary.json")},
     }  # fmt: skip
     (out / "demo_summary.json").write_text(json.dumps(summary, indent=2))
-    _print_summary(summary)
+    return summary
+
+
+def sparkline(values: list[float]) -> str:
+    """A curve in one line of block characters (a space where a value is missing)."""
+    blocks = "▁▂▃▄▅▆▇█"
+    finite = [v for v in values if math.isfinite(v)]
+    if not finite:
+        return ""
+    low, span = min(finite), (max(finite) - min(finite)) or 1.0
+    return "".join(blocks[min(7, math.floor((v - low) / span * 8))] if math.isfinite(v) else " " for v in values)
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}%"
+
+
+def _mean(values: list[float]) -> float:
+    finite = [v for v in values if math.isfinite(v)]
+    return sum(finite) / len(finite) if finite else math.nan
+
+
+def summary_lines(summary: dict) -> list[str]:
+    """What the demo prints at the end (the README quotes these lines)."""
+    width = max(len(title) for _, title in FIGURES)
+    lines = [f"{'':<10}" + "".join(f"{title:>{width + 2}}" for _, title in FIGURES)]
+    for stage, values in summary["figures"].items():
+        lines.append(f"{stage:<10}" + "".join(f"{_pct(values[key]):>{width + 2}}" for key, _ in FIGURES))
+    sft, rl = summary["figures"]["after SFT"], summary["figures"]["after RL"]
+    lines.append(f"RL changed held-out accuracy by {rl['overall_acc'] - sft['overall_acc']:+.1f} points and "
+                 f"answer/reasoning agreement by {rl['reasoning_agrees_rate'] - sft['reasoning_agrees_rate']:+.1f}"
+                 f" points (held-out: {summary['settings']['test']} pairs x 2 answer orders; chance 50%)")  # fmt: skip
+    reward, consistency = summary["rl_reward"], summary["rl_consistency"]
+    lines.append(f"RL reward per step (rollouts): {sparkline(reward)} mean of first 5 steps {_mean(reward[:5]):.2f}, "
+                 f"last 5 {_mean(reward[-5:]):.2f} (max 2.0)")  # fmt: skip
+    lines.append(f"RL consistency rate (right answers): first 5 steps {_mean(consistency[:5]):.2f}, "
+                 f"last 5 {_mean(consistency[-5:]):.2f}")  # fmt: skip
+    times = ", ".join(f"{name} {seconds:.0f}s" for name, seconds in summary["stage_s"].items())
+    lines.append(f"stage times: {times}; total {summary['total_s']:.0f}s; "
+                 f"RL step median {_median(summary['rl_step_s']):.1f}s")  # fmt: skip
+    lines += [f"{name}: {path}" for name, path in summary["paths"].items()]
+    return lines
+
+
+def _median(values: list[float]) -> float:
+    finite = sorted(v for v in values if math.isfinite(v))
+    return finite[len(finite) // 2] if finite else math.nan
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    """One option per ``Settings`` field, defaulting to the demo's (``benchmarks/learning.py`` takes them too)."""
+    helps = {"out": "folder for model, data, checkpoints, logs", "train": "toy training pairs (even)",
+             "test": "held-out pairs (even; each judged in both answer orders)",
+             "kinds": f"comma-separated toy question kinds from {toy.KINDS}", "sft_steps": "SFT optimizer steps",
+             "sft_batch": "SFT batch", "sft_lr": "SFT learning rate", "rl_steps": "RL steps",
+             "rl_batch": "prompts per RL step", "rl_n": "rollouts per prompt", "rl_temperature": "rollout temperature",
+             "rl_lr": "actor learning rate", "seed": "model, data, coin and trainer seed"}  # fmt: skip
+    for name, value in asdict(Settings()).items():
+        kind = Path if isinstance(value, Path) else type(value)
+        parser.add_argument(f"--{name.replace('_', '-')}", type=kind, default=value, help=f"{helps[name]} ({value})")
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """The ``Settings`` named by parsed ``add_options`` options (other options are ignored)."""
+    return Settings(**{name: getattr(args, name) for name in asdict(Settings())})
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="R1-Reward on CPU: cold start → StableReinforce → what RL changed.")
+    add_options(parser)
+    summary = run_stages(settings_from(parser.parse_args(argv)))
+    print("\n== r1_reward CPU demo ==")
+    print("\n".join(summary_lines(summary)))
 
 
 if __name__ == "__main__":

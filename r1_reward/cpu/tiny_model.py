@@ -44,8 +44,15 @@ TAG_TOKENS = ["<think>", "</think>", "<answer>", "</answer>"]
 PATCH, MERGE = 14, 2
 IMAGE_SIDE = PATCH * MERGE * 4  # 112 px: a (4·2)×(4·2) patch grid, merged 2×2 into 16 image tokens
 BPE_VOCAB = 1024
-# Decoder attention: 2 query heads of 32 sharing 1 KV head (vLLM's CPU attention needs a head size of 32 or more).
-HEADS, KV_HEADS, HEAD_DIM = 2, 1, 32
+# Decoder sizes shared by both models: hidden 64, 2 layers, 2 query heads of 32 sharing 1 KV head (vLLM's CPU
+# attention needs a head size of 32 or more); ``build(..., **sizes)`` overrides any of them (the demo's hidden 128).
+TEXT_SIZES = {
+    "hidden_size": 64,
+    "intermediate_size": 128,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 2,
+    "num_key_value_heads": 1,
+}
 # transformers' default initializer_range for Qwen2/2.5-VL.
 DEFAULT_INIT_STD = 0.02
 
@@ -124,31 +131,40 @@ def _token_ids(tokenizer: Qwen2Tokenizer) -> dict[str, int]:
     }
 
 
-def _text_sizes(vocab_size: int, init_std: float) -> dict:
-    """Decoder sizes shared by both models: hidden 64, 2 layers, 2 heads of 32 (1 KV head)."""
-    return {
-        "vocab_size": vocab_size,
-        "hidden_size": HEADS * HEAD_DIM,
-        "intermediate_size": 128,
-        "num_hidden_layers": 2,
-        "num_attention_heads": HEADS,
-        "num_key_value_heads": KV_HEADS,
-        "max_position_embeddings": 4096,
-        "tie_word_embeddings": True,
-        "initializer_range": init_std,
-    }
+def _text_sizes(vocab_size: int, init_std: float, **sizes: int) -> dict:
+    """Decoder config of both models: ``TEXT_SIZES`` with ``sizes`` on top (unknown names are errors)."""
+    unknown = set(sizes) - set(TEXT_SIZES)
+    if unknown:
+        raise ValueError(f"unknown tiny-model sizes {sorted(unknown)}: choose from {sorted(TEXT_SIZES)}")
+    chosen = TEXT_SIZES | sizes
+    if (
+        chosen["hidden_size"] % chosen["num_attention_heads"]
+        or chosen["num_attention_heads"] % chosen["num_key_value_heads"]
+    ):
+        raise ValueError(f"tiny-model sizes {chosen}: hidden_size must split into the heads, heads into KV groups")
+    fixed = {"vocab_size": vocab_size, "max_position_embeddings": 4096, "tie_word_embeddings": True}
+    return fixed | chosen | {"initializer_range": init_std}
+
+
+def mrope_section(head_dim: int) -> list[int]:
+    """M-RoPE (temporal, height, width) rotary sections summing to head_dim/2: 16 -> [2, 3, 3], 32 -> [4, 6, 6]."""
+    half = head_dim // 2
+    temporal = half // 4
+    height = (half - temporal) // 2
+    return [temporal, height, half - temporal - height]
 
 
 def build_vl_model(
-    tokenizer: Qwen2Tokenizer, seed: int, init_std: float = DEFAULT_INIT_STD
+    tokenizer: Qwen2Tokenizer, seed: int, init_std: float = DEFAULT_INIT_STD, **sizes: int
 ) -> Qwen2_5_VLForConditionalGeneration:
-    """Random Qwen2.5-VL: 2-block ViT (hidden 32) → 2-layer decoder; M-RoPE sections (temporal, height, width) sum to
-    head_dim/2 = 16."""
+    """Random Qwen2.5-VL: 2-block ViT (hidden 32) → decoder of ``_text_sizes``; M-RoPE sections sum to head_dim/2."""
     ids = _token_ids(tokenizer)
-    text = _text_sizes(len(tokenizer), init_std) | {k: ids[k] for k in ("bos_token_id", "eos_token_id", "pad_token_id")}
-    text["rope_parameters"] = {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [4, 6, 6]}
+    text = _text_sizes(len(tokenizer), init_std, **sizes)
+    text |= {k: ids[k] for k in ("bos_token_id", "eos_token_id", "pad_token_id")}
+    head_dim = text["hidden_size"] // text["num_attention_heads"]
+    text["rope_parameters"] = {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": mrope_section(head_dim)}
     vision = {
-        "depth": 2, "hidden_size": 32, "intermediate_size": 64, "num_heads": 2, "out_hidden_size": HEADS * HEAD_DIM,
+        "depth": 2, "hidden_size": 32, "intermediate_size": 64, "num_heads": 2, "out_hidden_size": text["hidden_size"],
         "patch_size": PATCH, "spatial_merge_size": MERGE, "window_size": IMAGE_SIDE, "fullatt_block_indexes": [1],
         "initializer_range": init_std,
     }  # fmt: skip
@@ -160,11 +176,13 @@ def build_vl_model(
     return Qwen2_5_VLForConditionalGeneration(config).eval()
 
 
-def build_text_model(tokenizer: Qwen2Tokenizer, seed: int, init_std: float = DEFAULT_INIT_STD) -> Qwen2ForCausalLM:
+def build_text_model(
+    tokenizer: Qwen2Tokenizer, seed: int, init_std: float = DEFAULT_INIT_STD, **sizes: int
+) -> Qwen2ForCausalLM:
     """Random text-only Qwen2 with the same decoder sizes and tokenizer."""
     ids = _token_ids(tokenizer)
     special = {k: ids[k] for k in ("bos_token_id", "eos_token_id", "pad_token_id")}
-    config = Qwen2Config(**_text_sizes(len(tokenizer), init_std), **special)
+    config = Qwen2Config(**_text_sizes(len(tokenizer), init_std, **sizes), **special)
     torch.manual_seed(seed)
     return Qwen2ForCausalLM(config).eval()
 
@@ -178,16 +196,19 @@ def _generation_config(tokenizer: Qwen2Tokenizer) -> GenerationConfig:
     )  # fmt: skip
 
 
-def build(out: str | Path, seed: int = 0, init_std: float = DEFAULT_INIT_STD) -> dict[str, Path]:
-    """Write ``out/vl`` (Qwen2.5-VL, processor included) and ``out/text`` (Qwen2); return both paths."""
+def build(out: str | Path, seed: int = 0, init_std: float = DEFAULT_INIT_STD, **sizes: int) -> dict[str, Path]:
+    """Write ``out/vl`` (Qwen2.5-VL, processor included) and ``out/text`` (Qwen2); return both paths.
+
+    ``sizes`` override the decoder sizes of ``TEXT_SIZES`` (both models), e.g. ``hidden_size=128``.
+    """
     out = Path(out)
     tokenizer = train_tokenizer()
     paths = {"vl": out / "vl", "text": out / "text"}
-    vl = build_vl_model(tokenizer, seed, init_std)
+    vl = build_vl_model(tokenizer, seed, init_std, **sizes)
     vl.generation_config = _generation_config(tokenizer)
     vl.save_pretrained(paths["vl"])
     build_processor(tokenizer).save_pretrained(paths["vl"])
-    text = build_text_model(tokenizer, seed, init_std)
+    text = build_text_model(tokenizer, seed, init_std, **sizes)
     text.generation_config = _generation_config(tokenizer)
     text.save_pretrained(paths["text"])
     tokenizer.save_pretrained(paths["text"])
@@ -201,8 +222,11 @@ def main() -> None:
     parser.add_argument(
         "--init-std", type=float, default=DEFAULT_INIT_STD, help="std of the random weights (0.2: a sharp model)"
     )
+    for name, default in TEXT_SIZES.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=default, help="decoder size (both models)")
     args = parser.parse_args()
-    for name, path in build(args.out, args.seed, args.init_std).items():
+    sizes = {name: getattr(args, name) for name in TEXT_SIZES}
+    for name, path in build(args.out, args.seed, args.init_std, **sizes).items():
         print(f"{name}: {path}")
 
 

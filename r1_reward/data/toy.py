@@ -9,6 +9,11 @@ seed; the right response is Response 1 in exactly half of each split. Written as
 - ``sft_{split}.parquet`` (cold start): ``messages`` (user turn as above, assistant turn
   ``<think>…</think><answer>k</answer>``) and ``images``, the format of verl's multi-turn SFT dataset.
 
+The cold start teaches the reasoning but, by default, not the decision: every target's reasoning names the right
+response, while its ``<answer>`` digit agrees with that reasoning in exactly half of the rows (``SFT_ANSWERS``). That
+is §3.2's failure made on purpose: reasoning and final answer disagree, and RL with the consistency reward has to
+make them agree (``r1_reward.cpu.demo``). ``sft_answers="label"`` writes fully correct targets instead.
+
 ``python -m r1_reward.data.toy --out DIR`` writes train and test splits of both.
 """
 
@@ -28,6 +33,9 @@ COLOURS = {"red": (220, 40, 40), "green": (40, 170, 60), "blue": (40, 80, 220), 
 SHAPES = ("circle", "square", "triangle")
 NUMBERS = ("one", "two", "three", "four")
 KINDS = ("colour", "shape", "count")
+# What the cold-start target's <answer> digit is: "coin" (agrees with the reasoning in exactly half of the rows, the
+# other half names the other response) or "label" (always the right response, as the reasoning).
+SFT_ANSWERS = ("coin", "label")
 SIDE = 112  # 112×112 px: 16 image tokens for the tiny Qwen2.5-VL (r1_reward.cpu.tiny_model)
 
 
@@ -111,12 +119,12 @@ def key_word(response: str) -> str:
     return response.rstrip(".").split()[-1]
 
 
-def cold_start_target(pair: ToyPair) -> str:
-    """A short correct reasoning and answer in the R1-Reward output format.
+def cold_start_target(pair: ToyPair, answer: str | None = None) -> str:
+    """A short correct reasoning in the R1-Reward output format, then ``answer`` (default: the right response).
 
     Three short steps, each easy for a tiny model, with the decision made at one token: name what the image shows
     (the asked-about word), name the response that says it (the deciding comparison: the digit), then conclude with
-    that response as a preference statement the rule judge reads, and answer with the same digit:
+    that response as a preference statement the rule judge reads:
     ``The image shows red. Response 2 says red. Response 2 is better.`` Longer chains (copying both responses' words,
     or a yes/no per response) left a 198k-parameter model unparseable after 300 SFT steps (README "CPU").
     """
@@ -126,7 +134,7 @@ def cold_start_target(pair: ToyPair) -> str:
     reasoning = (
         f"The image shows {seen}. Response {pair.label} says {key_word(right)}. Response {pair.label} is better."
     )
-    return f"<think>{reasoning}</think><answer>{pair.label}</answer>"
+    return f"<think>{reasoning}</think><answer>{answer or pair.label}</answer>"
 
 
 def rl_frame(pairs: list[ToyPair], split: str) -> pd.DataFrame:
@@ -145,16 +153,32 @@ def rl_frame(pairs: list[ToyPair], split: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def sft_frame(pairs: list[ToyPair]) -> pd.DataFrame:
-    """verl multi-turn SFT rows: the user turn and the cold-start answer."""
+def answer_digits(pairs: list[ToyPair], mode: str, seed: int) -> list[str]:
+    """The ``<answer>`` digit of each cold-start target: the label, or (``coin``) the label in exactly half of the
+    rows, chosen by ``seed``, and the other response in the rest."""
+    if mode not in SFT_ANSWERS:
+        raise ValueError(f"unknown SFT answer mode {mode!r}: choose from {SFT_ANSWERS}")
+    if mode == "label":
+        return [pair.label for pair in pairs]
+    agrees = [True] * ((len(pairs) + 1) // 2) + [False] * (len(pairs) // 2)
+    # Not random.Random(seed): ``generate`` shuffles a list of the same shape with it, so the coins would equal the
+    # answer order and every answer would be "1".
+    random.Random(f"coin {seed}").shuffle(agrees)
+    return [pair.label if agree else {"1": "2", "2": "1"}[pair.label] for pair, agree in zip(pairs, agrees)]
+
+
+def sft_frame(pairs: list[ToyPair], answers: str = "coin", seed: int = 0) -> pd.DataFrame:
+    """verl multi-turn SFT rows: the user turn and the cold-start target, its answer digit by ``answers``."""
     rows = []
-    for pair in pairs:
-        answer = {"role": "assistant", "content": cold_start_target(pair)}
-        rows.append({"messages": [user_turn(pair), answer], "images": [{"bytes": pair.image}]})
+    for pair, digit in zip(pairs, answer_digits(pairs, answers, seed)):
+        reply = {"role": "assistant", "content": cold_start_target(pair, digit)}
+        rows.append({"messages": [user_turn(pair), reply], "images": [{"bytes": pair.image}]})
     return pd.DataFrame(rows)
 
 
-def write(out: str | Path, n_train: int = 64, n_test: int = 32, seed: int = 0, kinds=KINDS) -> dict[str, Path]:
+def write(
+    out: str | Path, n_train: int = 64, n_test: int = 32, seed: int = 0, kinds=KINDS, sft_answers: str = "coin"
+) -> dict[str, Path]:
     """Write RL and SFT parquet for a train and a held-out test split (different seeds); return their paths."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -164,7 +188,7 @@ def write(out: str | Path, n_train: int = 64, n_test: int = 32, seed: int = 0, k
         paths[split] = out / f"{split}.parquet"
         paths[f"sft_{split}"] = out / f"sft_{split}.parquet"
         rl_frame(pairs, split).to_parquet(paths[split])
-        sft_frame(pairs).to_parquet(paths[f"sft_{split}"])
+        sft_frame(pairs, sft_answers, split_seed).to_parquet(paths[f"sft_{split}"])
     return paths
 
 
@@ -175,8 +199,13 @@ def main() -> None:
     parser.add_argument("--test", type=int, default=32, help="held-out pairs (even)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--kinds", default=",".join(KINDS), help=f"comma-separated question kinds from {KINDS}")
+    parser.add_argument(
+        "--sft-answers", default="coin", choices=SFT_ANSWERS,
+        help="cold-start <answer> digit: coin (agrees with the reasoning in half the rows) or label (always right)",
+    )  # fmt: skip
     args = parser.parse_args()
-    for name, path in write(args.out, args.train, args.test, args.seed, args.kinds.split(",")).items():
+    kinds = args.kinds.split(",")
+    for name, path in write(args.out, args.train, args.test, args.seed, kinds, args.sft_answers).items():
         print(f"{name}: {path}")
 
 

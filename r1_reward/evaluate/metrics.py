@@ -16,6 +16,8 @@ from statistics import mean
 from typing import Any
 
 from r1_reward.evaluate import scaling
+from r1_reward.judge.rule import stated_conclusion
+from r1_reward.parse import parse_output
 
 VL_GROUPS: tuple[str, ...] = ("general", "hallucination", "reasoning")
 
@@ -88,6 +90,26 @@ def _unparseable(records: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def reasoning(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """How the reasoning relates to the answer, over parseable samples whose text was kept (§3.2's inconsistency).
+
+    The reasoning's conclusion is what the rule judge reads in it (``stated_conclusion``: the last "Response k is
+    better"-like statement inside ``<think>``; none found counts as naming neither response).
+    ``reasoning_agrees_rate``: the ``<answer>`` is the response the reasoning concludes for (what the consistency
+    reward asks); ``reasoning_right_rate``: the reasoning concludes for the gold response. ``None`` when no parseable
+    sample has text (baselines keep none).
+    """
+    checked = [(s, r["gold"]) for r in records for s in r["samples"] if s.get("answer") and s.get("text") is not None]
+    if not checked:
+        return {"reasoning_samples": 0, "reasoning_agrees_rate": None, "reasoning_right_rate": None}
+    conclusions = [(stated_conclusion(parse_output(s["text"]).think or ""), s["answer"], gold) for s, gold in checked]
+    return {
+        "reasoning_samples": len(checked),
+        "reasoning_agrees_rate": mean(said == answer for said, answer, _ in conclusions),
+        "reasoning_right_rate": mean(said == gold for said, _, gold in conclusions),
+    }
+
+
 def _benchmark_specific(benchmark: str, records: list[dict[str, Any]], order: str, cats: dict[str, float]) -> dict:
     if benchmark == "vl_rewardbench":
         paper = per_category(records, "category_paper")
@@ -154,6 +176,7 @@ def _core_metrics(header: dict[str, Any], records: list[dict[str, Any]]) -> dict
         "position_bias_items": bias_items,
         "slot1_rate": _accuracy(records, lambda r: verdict(r) == "1"),
         **_unparseable(records),
+        **reasoning(records),
     }
     return out
 

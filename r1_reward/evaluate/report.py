@@ -10,7 +10,9 @@ def _pct(value: float | None) -> str:
 
 def _summary_rows(metrics: dict[str, Any]) -> list[tuple[str, str]]:
     rows = [("overall_acc", _pct(metrics["overall_acc"]))]
-    for name in ("macro_acc", "macro_acc_paper", "acc_plus", "position_bias", "slot1_rate", "unparseable_rate"):
+    names = ("macro_acc", "macro_acc_paper", "acc_plus", "position_bias", "slot1_rate", "unparseable_rate",
+             "reasoning_agrees_rate", "reasoning_right_rate")  # fmt: skip
+    for name in names:
         if metrics.get(name) is not None:
             rows.append((name, _pct(metrics[name])))
     scale = metrics.get("scaling")

@@ -82,3 +82,36 @@ def test_init_std_makes_a_sharp_model_whose_weights_have_that_spread(tmp_path):
     sharp = load_file(build(tmp_path / "sharp", seed=0, init_std=0.2)["vl"] / "model.safetensors")
     weight = sharp["model.layers.0.self_attn.q_proj.weight"]  # the checkpoint keeps Qwen2.5-VL's hub key names
     assert 0.18 < float(weight.std()) < 0.22  # transformers' default initializer_range is 0.02
+
+
+def test_sizes_override_the_decoder_of_both_models_with_heads_of_32(tmp_path):
+    from transformers import AutoConfig
+
+    sizes = {"hidden_size": 128, "intermediate_size": 256, "num_attention_heads": 4, "num_key_value_heads": 1}
+    paths = build(tmp_path, seed=0, **sizes)
+    vl = AutoConfig.from_pretrained(paths["vl"])
+    text = vl.text_config
+    assert (text.hidden_size, text.num_attention_heads, text.num_key_value_heads) == (128, 4, 1)
+    assert text.rope_parameters["mrope_section"] == [4, 6, 6]  # sums to head_dim / 2 = 16
+    assert vl.vision_config.out_hidden_size == 128  # the ViT's merger feeds the decoder's width
+    assert AutoConfig.from_pretrained(paths["text"]).hidden_size == 128
+    model = AutoModelForImageTextToText.from_pretrained(paths["vl"])
+    processor = AutoProcessor.from_pretrained(paths["vl"])
+    messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "What colour?"}]}]
+    text_prompt = processor.apply_chat_template(messages, add_generation_prompt=True)
+    inputs = processor(text=[text_prompt], images=[_image()], return_tensors="pt")
+    assert torch.isfinite(model(**inputs).logits).all()
+
+
+def test_default_sizes_and_unknown_or_unsplittable_sizes_are_refused(tiny_paths, tmp_path):
+    from transformers import AutoConfig
+
+    from r1_reward.cpu.tiny_model import TEXT_SIZES
+
+    text = AutoConfig.from_pretrained(tiny_paths["vl"]).text_config
+    assert all(getattr(text, name) == size for name, size in TEXT_SIZES.items())
+    assert sum(text.rope_parameters["mrope_section"]) == text.hidden_size // text.num_attention_heads // 2
+    with pytest.raises(ValueError, match="choose from"):
+        build(tmp_path, hidden=128)
+    with pytest.raises(ValueError, match="split"):
+        build(tmp_path, hidden_size=100, num_attention_heads=3)

@@ -50,7 +50,7 @@ def test_count_question_matches_the_number_of_shapes_drawn():
 
 
 def test_written_parquet_has_verl_rl_and_sft_schema(tmp_path):
-    paths = toy.write(tmp_path, n_train=8, n_test=4, seed=0)
+    paths = toy.write(tmp_path, n_train=8, n_test=4, seed=0, sft_answers="label")
     train, test = pd.read_parquet(paths["train"]), pd.read_parquet(paths["test"])
     assert len(train) == 8 and len(test) == 4
     row = train.iloc[0]
@@ -95,3 +95,29 @@ def test_cold_start_conclusion_is_read_by_the_rule_judge_as_the_answer():
     for pair in toy.generate(8, seed=5, kinds=("colour",)):
         target = toy.cold_start_target(pair)
         assert stated_conclusion(target[len("<think>") : target.index("</think>")]) == pair.label
+
+
+def _think_and_answer(content: str) -> tuple[str, str]:
+    return content[len("<think>") : content.index("</think>")], content[content.index("<answer>") + 8]
+
+
+@pytest.mark.parametrize("n", [8, 64])
+def test_coin_targets_reason_right_and_answer_in_agreement_in_exactly_half_the_rows(tmp_path, n):
+    from r1_reward.judge.rule import stated_conclusion
+
+    paths = toy.write(tmp_path, n_train=n, n_test=2, seed=4)  # the default: the demo's cold start
+    labels = [info["label"] for info in pd.read_parquet(paths["train"])["extra_info"]]
+    replies = [messages[1]["content"] for messages in pd.read_parquet(paths["sft_train"])["messages"]]
+    reasons, answers = zip(*(_think_and_answer(reply) for reply in replies))
+    assert [stated_conclusion(think) for think in reasons] == labels  # the reasoning always names the right response
+    assert sum(a == label for a, label in zip(answers, labels)) == n // 2  # the answer digit: a balanced coin
+    assert set(answers) == {"1", "2"}
+
+
+def test_answer_digits_are_seeded_and_label_mode_is_always_right():
+    pairs = toy.generate(32, seed=0)
+    assert toy.answer_digits(pairs, "coin", 1) == toy.answer_digits(pairs, "coin", 1)
+    assert toy.answer_digits(pairs, "coin", 1) != toy.answer_digits(pairs, "coin", 2)
+    assert toy.answer_digits(pairs, "label", 1) == [pair.label for pair in pairs]
+    with pytest.raises(ValueError, match="choose from"):
+        toy.answer_digits(pairs, "always", 0)

@@ -93,3 +93,30 @@ def test_multimodal_rewardbench_categories_pass_through():
     m = compute_metrics(header("multimodal_rewardbench"), records)
     assert m["per_category"] == {"reasoning/coding": 0.0, "reasoning/math": 1.0}
     assert "acc_plus" not in m and "macro_acc" not in m
+
+
+def test_reasoning_agreement_and_rightness_from_each_samples_text():
+    # (text, gold): the reasoning's last preference statement against the answer and against the gold verdict.
+    samples = [
+        ("<think>Response 2 says red. Response 2 is better.</think><answer>2</answer>", "2"),  # agrees, right
+        ("<think>Response 2 is better.</think><answer>1</answer>", "2"),  # disagrees, reasoning right
+        ("<think>Response 1 is worse.</think><answer>1</answer>", "1"),  # "1 is worse" concludes 2: disagrees, wrong
+        ("<think>The image shows red.</think><answer>1</answer>", "1"),  # no conclusion: neither
+        ("<think>Response 1 is better.</think><answer>3</answer>", "1"),  # unparseable: left out
+    ]
+    records = []
+    for i, (text, gold) in enumerate(samples):
+        slot = "chosen_first" if gold == "1" else "chosen_second"
+        answer = text[text.index("<answer>") + 8]
+        record = rec(f"k{i}", slot, None, answers=[answer if answer in "12" else None])
+        record["samples"][0]["text"] = text
+        records.append(record)
+    m = compute_metrics(header("toy", "both"), records)
+    assert m["reasoning_samples"] == 4
+    assert m["reasoning_agrees_rate"] == pytest.approx(1 / 4)
+    assert m["reasoning_right_rate"] == pytest.approx(2 / 4)
+
+
+def test_reasoning_rates_are_none_without_text():
+    m = compute_metrics(header("toy"), [rec("a", "chosen_first", True)])
+    assert (m["reasoning_samples"], m["reasoning_agrees_rate"], m["reasoning_right_rate"]) == (0, None, None)
