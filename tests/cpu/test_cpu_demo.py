@@ -1,5 +1,6 @@
 """The demo's stages as commands (they compose into the configs they mean to set) and its printed summary."""
 
+import json
 import math
 from pathlib import Path
 
@@ -87,3 +88,21 @@ def test_summary_lines_quote_both_evaluations_and_what_rl_changed():
 )
 def test_sparkline(values, line):
     assert demo.sparkline(values) == line
+
+
+def test_prepare_builds_the_policy_with_the_demos_sizes_and_weight_spread(tmp_path):
+    from safetensors.torch import load_file
+
+    paths = demo.prepare(demo.Settings(out=tmp_path, train=4, test=2, init_std=0.2))
+    weights = load_file(paths["model"] / "model.safetensors")
+    query = weights["model.layers.0.self_attn.q_proj.weight"]
+    assert query.shape == (128, 128) and 0.18 < float(query.std()) < 0.22  # not transformers' 0.02
+    assert paths["sft_train"].exists() and paths["test"].exists()
+
+
+def test_training_curve_is_nan_where_a_step_logged_nothing_or_null(tmp_path):
+    # a step with no right answer logs reward/consistency_rate as null (a measured demo run crashed on it)
+    lines = [{"step": 1, "data": {"rate": 0.5}}, {"step": 2, "data": {"rate": None}}, {"step": 3, "data": {}}]
+    (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    curve = demo.training_curve(tmp_path, "rate")
+    assert curve[0] == 0.5 and math.isnan(curve[1]) and math.isnan(curve[2])
