@@ -18,8 +18,7 @@ import statistics
 import torch
 from PIL import Image
 
-from r1_reward.cpu.chat_format import to_processor_messages
-from r1_reward.cpu.hf_engine import HFEngine
+from r1_reward.cpu.hf_engine import HFEngine, teacher_forced_log_probs
 from r1_reward.data import toy
 from r1_reward.openai_chat import data_url
 
@@ -31,28 +30,13 @@ def chat_messages(pair: toy.ToyPair) -> list[dict]:
     return [{"role": "user", "content": [image, {"type": "text", "text": text}]}]
 
 
-def actor_log_probs(engine: HFEngine, messages: list[dict], response_ids: list[int]) -> torch.Tensor:
-    """Log-probs of ``response_ids`` after the processor's prompt, in one forward pass."""
-    processor_messages, images = to_processor_messages(messages)
-    text = engine.processor.apply_chat_template(processor_messages, tokenize=False, add_generation_prompt=True)
-    inputs = engine.processor(text=[text], images=images, return_tensors="pt")
-    prompt_length = inputs["input_ids"].shape[1]
-    response = torch.tensor([response_ids])
-    inputs["input_ids"] = torch.cat([inputs["input_ids"], response], dim=1)
-    inputs["attention_mask"] = torch.cat([inputs["attention_mask"], torch.ones_like(response)], dim=1)
-    inputs["mm_token_type_ids"] = torch.cat([inputs["mm_token_type_ids"], torch.zeros_like(response)], dim=1)
-    with torch.no_grad():
-        logits = engine.model(**inputs).logits[0, prompt_length - 1 : -1].float()
-    return torch.log_softmax(logits, -1).gather(-1, response[0][:, None]).squeeze(-1)
-
-
 def measure(engine: HFEngine, pairs: list[toy.ToyPair], max_tokens: int) -> str:
     torch.manual_seed(0)
     worst, k1, rollout_probs, actor_probs = [], [], [], []
     for pair in pairs:
         messages = chat_messages(pair)
         result = engine.generate([engine.chat_request(messages, max_tokens, 1.0, 1.0)])[0]
-        rollout, actor = torch.tensor(result.log_probs), actor_log_probs(engine, messages, result.token_ids)
+        rollout, actor = torch.tensor(result.log_probs), teacher_forced_log_probs(engine, messages, result.token_ids)
         worst.append(float((rollout - actor).abs().max()))
         k1.append(float((rollout - actor).mean()))
         rollout_probs += rollout.exp().tolist()

@@ -121,3 +121,21 @@ class HFEngine:
         else:
             prompt_ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]
         return Request(prompt_ids, max_tokens, temperature, top_p, images=images)
+
+
+def teacher_forced_log_probs(engine: HFEngine, messages: list[dict], response_ids: list[int]) -> torch.Tensor:
+    """Log-probs of ``response_ids`` after ``messages``, in one forward pass over the prompt as verl's dataset and the
+    evaluator build it (the processor on text and images, so every field the model needs for image positions is
+    there): the actor's view of a rollout, against which tests and ``benchmarks/rollout_agreement.py`` check the
+    engine's own log-probs."""
+    processor_messages, images = to_processor_messages(messages)
+    text = engine.processor.apply_chat_template(processor_messages, tokenize=False, add_generation_prompt=True)
+    inputs = engine.processor(text=[text], images=images, return_tensors="pt")
+    prompt_length = inputs["input_ids"].shape[1]
+    response = torch.tensor([response_ids])
+    inputs["input_ids"] = torch.cat([inputs["input_ids"], response], dim=1)
+    inputs["attention_mask"] = torch.cat([inputs["attention_mask"], torch.ones_like(response)], dim=1)
+    inputs["mm_token_type_ids"] = torch.cat([inputs["mm_token_type_ids"], torch.zeros_like(response)], dim=1)
+    with torch.no_grad():
+        logits = engine.model(**inputs).logits[0, prompt_length - 1 : -1].float()
+    return torch.log_softmax(logits, -1).gather(-1, response[0][:, None]).squeeze(-1)

@@ -8,8 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
-from r1_reward.cpu.chat_format import to_processor_messages
-from r1_reward.cpu.hf_engine import HFEngine, Request
+from r1_reward.cpu.hf_engine import HFEngine, Request, teacher_forced_log_probs
 from r1_reward.cpu.hf_rollout import HFServer
 from r1_reward.openai_chat import data_url as to_data_url
 
@@ -30,22 +29,6 @@ def _image_request(engine, max_tokens=12, temperature=1.0, colour="red", questio
     return engine.chat_request(_image_messages(colour, question), max_tokens, temperature, 1.0)
 
 
-def _teacher_forced_log_probs(engine, messages: list[dict], response_ids: list[int]) -> torch.Tensor:
-    """Log-probs of ``response_ids`` after the prompt, the prompt built the way the evaluator and verl's dataset build
-    it: the processor on text and images (so every field the model needs for image positions is there)."""
-    processor_messages, images = to_processor_messages(messages)
-    text = engine.processor.apply_chat_template(processor_messages, tokenize=False, add_generation_prompt=True)
-    inputs = engine.processor(text=[text], images=images, return_tensors="pt")
-    prompt_length = inputs["input_ids"].shape[1]
-    response = torch.tensor([response_ids])
-    inputs["input_ids"] = torch.cat([inputs["input_ids"], response], dim=1)
-    inputs["attention_mask"] = torch.cat([inputs["attention_mask"], torch.ones_like(response)], dim=1)
-    inputs["mm_token_type_ids"] = torch.cat([inputs["mm_token_type_ids"], torch.zeros_like(response)], dim=1)
-    with torch.no_grad():
-        logits = engine.model(**inputs).logits[0, prompt_length - 1 : -1]
-    return torch.log_softmax(logits, -1).gather(-1, response[0][:, None]).squeeze(-1)
-
-
 def test_log_probs_match_a_teacher_forced_forward_pass(engine):
     # Two prompts of different lengths: the shorter one is left-padded in the batch.
     conversations = [_image_messages("red"), _image_messages("blue", "Which of the two answers is the better one?")]
@@ -54,7 +37,7 @@ def test_log_probs_match_a_teacher_forced_forward_pass(engine):
     results = engine.generate(requests)
     for messages, result in zip(conversations, results, strict=True):
         assert 1 <= len(result.token_ids) <= 12 and len(result.log_probs) == len(result.token_ids)
-        expected = _teacher_forced_log_probs(engine, messages, result.token_ids)
+        expected = teacher_forced_log_probs(engine, messages, result.token_ids)
         assert torch.allclose(torch.tensor(result.log_probs), expected, atol=1e-4)
 
 
