@@ -112,11 +112,16 @@ def _decode(item: BenchItem, path: Path) -> Image.Image:
     except FileNotFoundError as error:  # removed after the check
         raise MediaError("missing media", f"{item.key}: media file {path} disappeared ({error})") from error
     except Exception as error:  # Pillow raises OSError, SyntaxError, ValueError, zlib.error, … on broken data
-        raise MediaError(
-            "corrupt media",
-            f"{item.key}: media file {path} cannot be decoded ({type(error).__name__}: {error}): "
-            "replace the file or drop the row",
-        ) from error
+        raise corrupt(item, path, error) from error
+
+
+def corrupt(item: BenchItem, path: Path, error: Exception) -> MediaError:
+    """The skip reason for a media file Pillow cannot decode."""
+    return MediaError(
+        "corrupt media",
+        f"{item.key}: media file {path} cannot be decoded ({type(error).__name__}: {error}): "
+        "replace the file or drop the row",
+    )
 
 
 def check_decodes(item: BenchItem, path: Path) -> None:
@@ -128,11 +133,7 @@ def check_decodes(item: BenchItem, path: Path) -> None:
                 image.draft(image.mode, (1, 1))  # JPEG: all data still decoded, at 1/8 scale
                 image.load()
     except Exception as error:  # Pillow raises OSError, SyntaxError, ValueError, zlib.error, … on broken data
-        raise MediaError(
-            "corrupt media",
-            f"{item.key}: media file {path} cannot be decoded ({type(error).__name__}: {error}): "
-            "replace the file or drop the row",
-        ) from error
+        raise corrupt(item, path, error) from error
 
 
 def check_all(
