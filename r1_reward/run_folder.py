@@ -27,6 +27,8 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from r1_reward.verl_glue.file_logger_paths import STEP_LOG_ENV, metrics_path
+
 log = logging.getLogger(__name__)
 
 CONFIG_FILE = "config.yaml"
@@ -34,8 +36,6 @@ LAUNCHES_FILE = "launches.jsonl"
 # verl reads these in the process that logs; the first of each group that is set wins.
 METRICS_ENV = ("VERL_FILE_LOGGER_PATH", "VERL_FILE_LOGGER_ROOT")
 TENSORBOARD_ENV = "TENSORBOARD_DIR"
-# The file the console logger's per-step lines are appended to (r1_reward/verl_glue/run_logs.py).
-STEP_LOG_ENV = "R1_REWARD_STEP_LOG"
 SUPERSEDED_SUFFIX = ".superseded.jsonl"
 
 
@@ -82,15 +82,6 @@ def place_outputs(config: DictConfig, folder: Path, environ: dict[str, str]) -> 
     _set_worker_env(config, environ, (TENSORBOARD_ENV,), str(folder / "tensorboard"))
     _set_worker_env(config, environ, (STEP_LOG_ENV,), str(log_file(folder)))
     OmegaConf.save(config, folder / CONFIG_FILE, resolve=True)
-
-
-def metrics_path(project_name: str, experiment_name: str, environ: dict[str, str]) -> Path:
-    """Where verl's file logger writes: ``VERL_FILE_LOGGER_PATH``, else ``<VERL_FILE_LOGGER_ROOT or .>/<project>/
-    <experiment>.jsonl`` (verl 0.9.1's rule, ``FileLogger.__init__``)."""
-    if environ.get("VERL_FILE_LOGGER_PATH"):
-        return Path(environ["VERL_FILE_LOGGER_PATH"])
-    root = os.path.expanduser(environ.get("VERL_FILE_LOGGER_ROOT", "."))
-    return Path(root, project_name, f"{experiment_name}.jsonl")
 
 
 def metrics_file(folder: Path, config: DictConfig, environ: dict[str, str]) -> Path:

@@ -99,3 +99,22 @@ def test_the_check_sees_lazy_imports(tmp_path):
     module = tmp_path / "m.py"
     module.write_text("def f():\n    from r1_reward.cpu import platform\n")
     assert "r1_reward.cpu" in imported_modules(module)
+
+
+def unit_arrows() -> set[tuple[str, str]]:
+    """(importer, imported) between the package's units: its sub-packages and top-level modules."""
+    arrows = set()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        source = path.relative_to(PACKAGE).with_suffix("").parts[0]
+        for name in imported_modules(path):
+            parts = name.split(".")
+            if parts[0] == "r1_reward" and len(parts) > 1 and parts[1] != source:
+                arrows.add((source, parts[1]))
+    return arrows
+
+
+def test_no_two_units_import_each_other():
+    # run_folder <-> verl_glue was one (run_logs read the step-log variable from run_folder); the shared paths moved
+    # down into verl_glue/file_logger_paths.py
+    arrows = unit_arrows()
+    assert sorted((a, b) for a, b in arrows if (b, a) in arrows and a < b) == []

@@ -35,7 +35,7 @@ from verl.utils import logger as verl_logger
 from verl.utils import tracking
 from verl.utils.logger.aggregate_logger import LocalLogger, concat_dict_to_str
 
-from r1_reward.run_folder import STEP_LOG_ENV, metrics_path
+from r1_reward.verl_glue.file_logger_paths import STEP_LOG_ENV, metrics_path
 
 # verl's own classes, as imported (install() replaces the names Tracking looks up).
 VERL_FILE_LOGGER, VERL_LOCAL_LOGGER = tracking.FileLogger, LocalLogger
