@@ -1,16 +1,10 @@
 """Fuzz: 10,000 random batches with |log-ratio| up to 50 and |advantage| up to 1e3 (benchmarks/fuzz_algos.py)."""
 
-import importlib.util
-from pathlib import Path
-
+import benchmark_scripts
 import pytest
 import torch
 
-_spec = importlib.util.spec_from_file_location(
-    "fuzz_algos", Path(__file__).resolve().parents[2] / "benchmarks" / "fuzz_algos.py"
-)
-fuzz_algos = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(fuzz_algos)
+fuzz_algos = benchmark_scripts.load("fuzz_algos")
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])

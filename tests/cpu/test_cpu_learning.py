@@ -1,24 +1,19 @@
 """benchmarks/learning.py: its options, its table (min and spread over seeds) and its wiring of the demo's stages and
 the toy controls. The stages themselves are the demo's (a real run takes ~10 min a seed, too long for a test)."""
 
-import importlib.util
 import json
 from pathlib import Path
 
+import benchmark_scripts
 import pandas as pd
 import pytest
 
 from r1_reward.data import toy
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "learning.py"
-
 
 @pytest.fixture(scope="module")
 def learning():
-    spec = importlib.util.spec_from_file_location("learning", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark_scripts.load("learning")
 
 
 def test_options_are_the_demos_plus_seeds(learning):

@@ -1,22 +1,16 @@
 """benchmarks/stability.py (Table 5 in miniature) on a tiny setting, so the command cannot rot."""
 
-import importlib.util
 import json
 import math
-from pathlib import Path
 
+import benchmark_scripts
 import pytest
 import torch
-
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "stability.py"
 
 
 @pytest.fixture(scope="module")
 def stability():
-    spec = importlib.util.spec_from_file_location("stability", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark_scripts.load("stability")
 
 
 @pytest.mark.parametrize(

@@ -5,11 +5,11 @@ not decode, a truncated JPEG, too many pixels, an aspect ratio Qwen2.5-VL refuse
 an input lacking a required column (the run fails naming the field) and a crash mid-run (the previous outputs stay).
 """
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
 
+import benchmark_scripts
 import pyarrow.parquet as pq
 import pytest
 from PIL import Image
@@ -20,11 +20,7 @@ from r1_reward.data.limits import RowLimits
 
 # The planted cases are the data fault table's own (benchmarks/fault_matrix_data.py), so the table and these tests
 # exercise the same bad files.
-_spec = importlib.util.spec_from_file_location(
-    "fault_matrix_data", Path(__file__).resolve().parents[2] / "benchmarks" / "fault_matrix_data.py"
-)
-fault_matrix_data = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(fault_matrix_data)
+fault_matrix_data = benchmark_scripts.load("fault_matrix_data")
 CASES = [(case, kind) for case, (_, kind) in fault_matrix_data.IMAGE_CASES.items()]
 
 
