@@ -7,12 +7,11 @@ temperature 0, one image part and the bearer key; the ones that are not go to ``
 
 import asyncio
 import re
-import threading
 from collections import Counter
 
 from aiohttp import web
 
-from r1_reward.loopback_http import HOST, start_app
+from r1_reward.loopback_http import ServedInThread
 
 KEY = "sk-test-secret-4242"
 RESPONSES = re.compile(r"\[Response 1\]: (.*?); \[Response 2\]: (.*?)\n", re.DOTALL)
@@ -26,8 +25,10 @@ class LoopbackAnnotator:
         self.calls: Counter = Counter()
         self.flaked: set = set()
         self.bad_requests: list = []
-        self.loop = asyncio.new_event_loop()
-        self.port = 0
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", self.handle)
+        self._served = ServedInThread(app)
+        self.url = ""
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -50,22 +51,8 @@ class LoopbackAnnotator:
         return web.json_response({"choices": [{"message": {"role": "assistant", "content": reply}}]})
 
     def start(self) -> "LoopbackAnnotator":
-        started = threading.Event()
-
-        async def serve() -> None:
-            app = web.Application()
-            app.router.add_post("/v1/chat/completions", self.handle)
-            _, self.port = await start_app(app)
-            started.set()
-
-        threading.Thread(target=self.loop.run_forever, daemon=True).start()
-        asyncio.run_coroutine_threadsafe(serve(), self.loop)
-        started.wait(10)
+        self.url = self._served.__enter__()
         return self
 
     def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-
-    @property
-    def url(self) -> str:
-        return f"http://{HOST}:{self.port}/v1"
+        self._served.__exit__()

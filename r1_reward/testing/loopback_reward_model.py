@@ -10,16 +10,14 @@ HTTP 200 whose body is not JSON (the client retries, then gives up), or ``fail_s
 Binds 127.0.0.1 only (:mod:`r1_reward.loopback_http`).
 """
 
-import asyncio
 import base64
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
-from r1_reward.loopback_http import HOST, start_app
+from r1_reward.loopback_http import ServedInThread
 
 VERDICT = "<think>Response 1 answers the question.</think><answer>1</answer>"
 
@@ -50,21 +48,15 @@ class LoopbackRewardModel:
     ) -> None:
         self.give_up_on, self.fail_status, self.on_request = give_up_on, fail_status, on_request
         self.seen: list[Seen] = []
-        self._loop = asyncio.new_event_loop()
-
-    def __enter__(self) -> str:
         app = web.Application(client_max_size=64 << 20)
         app.router.add_post("/v1/chat/completions", self._handle)
-        self._runner, port = self._loop.run_until_complete(start_app(app))
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._thread.start()
-        return f"http://{HOST}:{port}/v1"
+        self._served = ServedInThread(app)
+
+    def __enter__(self) -> str:
+        return self._served.__enter__()
 
     def __exit__(self, *_: object) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join()
-        self._loop.run_until_complete(self._runner.cleanup())
-        self._loop.close()
+        self._served.__exit__()
 
     async def _handle(self, request: web.Request) -> web.Response:
         body = await request.json()

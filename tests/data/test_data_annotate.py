@@ -118,7 +118,7 @@ def test_sigkill_mid_run_then_resume_loses_nothing_and_repeats_nothing(tmp_path,
         f"\nkill/resume: {rows} rows, {finished_before} journaled before SIGKILL, {requests_before} requests"
         f" before, {sum(fake.calls.values())} in all (120 with no kill); {correct} SFT rows"
     )
-    fake.loop.call_soon_threadsafe(fake.loop.stop)
+    fake.stop()
 
 
 def test_row_failing_after_retries_is_counted_not_journaled_and_retried_next_run(

@@ -2,9 +2,7 @@
 loop), and the vLLM output conversion on stand-in objects shaped like vLLM's ``CompletionOutput`` (vLLM itself is
 not installed)."""
 
-import asyncio
 import math
-import threading
 from collections.abc import Callable
 from types import SimpleNamespace
 
@@ -16,7 +14,7 @@ from r1_reward.evaluate import models
 from r1_reward.evaluate.items import BenchItem, Presentation
 from r1_reward.evaluate.models.endpoint import EndpointModel
 from r1_reward.evaluate.models.vllm_judge import completion_sample
-from r1_reward.loopback_http import HOST, start_app
+from r1_reward.loopback_http import ServedInThread
 
 PIECES = ["<think>", "looks", " red", "</think>", "<answer>", "2", "</answer>"]
 SECRET = "sk-test-echoed-by-a-careless-server"
@@ -40,21 +38,15 @@ class ScriptedEndpoint:
 
     def __init__(self, reply: Callable[[dict], web.Response]) -> None:
         self.reply, self.bodies = reply, []
-        self._loop = asyncio.new_event_loop()
-
-    def __enter__(self) -> str:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._handle)
-        self._runner, port = self._loop.run_until_complete(start_app(app))
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._thread.start()
-        return f"http://{HOST}:{port}/v1"
+        self._served = ServedInThread(app)
+
+    def __enter__(self) -> str:
+        return self._served.__enter__()
 
     def __exit__(self, *_) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join()
-        self._loop.run_until_complete(self._runner.cleanup())
-        self._loop.close()
+        self._served.__exit__()
 
     async def _handle(self, request: web.Request) -> web.Response:
         body = await request.json()
