@@ -27,7 +27,7 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from r1_reward.cpu.tiny_model import build
@@ -182,7 +182,7 @@ class Stages:
 def run_stages(settings: Settings, label: str = "demo") -> dict:
     """build → SFT → eval → RL → eval; returns the summary (also written to ``out/demo_summary.json``)."""
     out = settings.out.resolve()
-    settings = Settings(**(asdict(settings) | {"out": out}))
+    settings = replace(settings, out=out)
     env, stages = stage_env(out), Stages(label)
     paths = stages.run("build", lambda: prepare(settings))
     sft_model = stages.run("sft", lambda: cold_start(settings, env))
