@@ -18,6 +18,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from r1_reward.cpu.demo import namespaced
 from r1_reward.cpu.tiny_model import build
 from r1_reward.data import toy
 from r1_reward.testing.loopback_annotator import KEY, LoopbackAnnotator
@@ -33,7 +34,7 @@ PAIRS, EASY = 24, 8
 def run(argv: list[str], log: Path, env: dict[str, str], namespace: bool = False) -> str:
     """One stage's command line (in a loopback-only network namespace for the Ray / torch.distributed ones)."""
     if namespace:
-        argv = ["unshare", "-n", "bash", "-c", "ip link set lo up && exec " + " ".join(f"'{a}'" for a in argv)]
+        argv = namespaced(argv)
     done = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
     log.write_text(done.stdout + done.stderr)
     assert done.returncode == 0, f"{argv[:6]} failed:\n" + "\n".join(log.read_text().splitlines()[-40:])

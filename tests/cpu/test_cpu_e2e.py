@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from r1_reward.cpu.demo import namespaced
 from r1_reward.cpu.tiny_model import build
 from r1_reward.data import toy
 from r1_reward.verl_glue.quiet import OPTIONAL_ENGINES
@@ -29,12 +30,6 @@ pytestmark = pytest.mark.e2e
 
 RUN_TIMEOUT_S = 600
 REPO = Path(__file__).resolve().parents[2]
-
-
-def namespaced(argv: list[str]) -> list[str]:
-    """``argv`` run under ``unshare -n`` with only the loopback interface up."""
-    quoted = " ".join(f"'{arg}'" for arg in argv)
-    return ["unshare", "-n", "bash", "-c", f"ip link set lo up && exec {quoted}"]
 
 
 def main_ppo_command(overrides: list[str], rollout: str | None = "hf") -> list[str]:
